@@ -71,8 +71,10 @@ pl_status pl__conv_create(const pl__window_attrs *w, bool depthwise, pl__conv **
 void pl__conv_free(pl__conv *c);
 /* Computes y (allocated by the caller with the geometry's shape). */
 pl_status pl__conv_run(pl__conv *c, const pl__conv_geom *g, pl_tensor *x, pl_tensor *f, float *y);
-/* The implementation last chosen for this node ("jit:avx2", "direct"), for tests and logs. */
+/* The implementation last chosen for this node ("jit:avx2", "direct"), and
+ * how many plans and reordered weights it holds: for tests and logs. */
 const char *pl__conv_impl(pl__conv *c);
+void pl__conv_cache_counts(pl__conv *c, int *plans, int *weights);
 
 /* ---- pooling ---- */
 
