@@ -18,6 +18,16 @@ typedef struct parse_state {
     int64_t dense_dims[MAX_FEATURES][PL_MAX_RANK];
 } parse_state;
 
+/* TensorFlow's DataTypeString: "float", "int64", "string". */
+static const char *type_word(pl_dtype t) {
+    switch (t) {
+    case PL_DT_FLOAT: return "float";
+    case PL_DT_INT64: return "int64";
+    case PL_DT_STRING: return "string";
+    default: return pl_dtype_name(t);
+    }
+}
+
 static pl_status check_feature_type(pl_dtype t) {
     if (t == PL_DT_FLOAT || t == PL_DT_INT64 || t == PL_DT_STRING) return NULL;
     return pl_error(PL_INVALID_ARGUMENT, "Unsupported feature type %s: only DT_FLOAT, DT_INT64 and DT_STRING",
@@ -61,7 +71,7 @@ static pl_status parse_prepare(pl_kernel_prep *p) {
         if (pl_attr_int_or(p->attrs, "num_sparse", s->num_sparse) != s->num_sparse)
             return pl_error(PL_INVALID_ARGUMENT, "num_sparse does not match len(sparse_types)");
     }
-    int expected = s->v2 ? 5 + s->num_dense : 2 + 2 * s->num_sparse + 2 * s->num_dense;
+    int expected = s->v2 ? 5 + s->num_dense : 2 + s->num_sparse + 2 * s->num_dense;
     if (p->num_inputs != expected)
         return pl_error(PL_INVALID_ARGUMENT, "%s expects %d inputs, got %d", p->op, expected, p->num_inputs);
     p->num_outputs = 3 * s->num_sparse + s->num_dense;
@@ -140,7 +150,7 @@ typedef struct batch {
 static pl_status parse_dense(const parse_state *s, pl_kernel_ctx *c, const batch *b, int j) {
     const pl_str *key;
     PL_TRY(feature_key(s, c, true, j, &key));
-    const pl_tensor *def = c->inputs[(s->v2 ? 5 : 2 + 2 * s->num_sparse + s->num_dense) + j];
+    const pl_tensor *def = c->inputs[(s->v2 ? 5 : 2 + s->num_sparse + s->num_dense) + j];
     pl_dtype type = s->dense_types[j];
     if (def->count && def->dtype != type)
         return pl_error(PL_INVALID_ARGUMENT, "dense_defaults[%d] is %s, expected %s", j, pl_dtype_name(def->dtype),
@@ -178,7 +188,7 @@ static pl_status parse_dense(const parse_state *s, pl_kernel_ctx *c, const batch
             if (!def->count)
                 return pl_error(PL_INVALID_ARGUMENT,
                                 "Name: <unknown>, Feature: %.*s (data type: %s) is required but could not be found.",
-                                (int)key->len, key->data, pl_dtype_name(type) + 3);
+                                (int)key->len, key->data, type_word(type));
             PL_TRY(copy_default(def, row, out, e * row));
             continue;
         }
@@ -186,7 +196,7 @@ static pl_status parse_dense(const parse_state *s, pl_kernel_ctx *c, const batch
             return pl_error(PL_INVALID_ARGUMENT,
                             "Name: <unknown>, Key: %.*s, Index: %lld.  Data types don't match. Data type: %s but "
                             "expected type: %s",
-                            (int)key->len, key->data, (long long)e, pl_dtype_name(got) + 3, pl_dtype_name(type) + 3);
+                            (int)key->len, key->data, (long long)e, type_word(got), type_word(type));
         if (variable ? (inner && (int64_t)n % inner) : (int64_t)n != row)
             return pl_error(PL_INVALID_ARGUMENT,
                             "Name: <unknown>, Key: %.*s, Index: %lld.  Number of %s values != expected.  Values size: "
@@ -213,7 +223,7 @@ static pl_status parse_sparse(const parse_state *s, pl_kernel_ctx *c, const batc
             return pl_error(PL_INVALID_ARGUMENT,
                             "Name: <unknown>, Key: %.*s, Index: %lld.  Data types don't match. Expected type: %s, Actual "
                             "type: %s",
-                            (int)key->len, key->data, (long long)e, pl_dtype_name(type) + 3, pl_dtype_name(got) + 3);
+                            (int)key->len, key->data, (long long)e, type_word(type), type_word(got));
         total += (int64_t)n;
         if ((int64_t)n > longest) longest = (int64_t)n;
     }
