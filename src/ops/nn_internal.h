@@ -119,8 +119,6 @@ void pl__nn_matmul_release(void *state);
 pl_status pl__nn_softmax_compute(pl_kernel_ctx *c);
 pl_status pl__nn_log_softmax_compute(pl_kernel_ctx *c);
 
-pl_status pl__nn_bias_add_prepare(pl_kernel_prep *p);
-pl_status pl__nn_bias_add_compute(pl_kernel_ctx *c);
 pl_status pl__nn_batch_norm_prepare(pl_kernel_prep *p);
 pl_status pl__nn_batch_norm_compute(pl_kernel_ctx *c);
 pl_status pl__nn_lrn_prepare(pl_kernel_prep *p);

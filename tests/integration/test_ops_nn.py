@@ -1,6 +1,6 @@
 """nn kernels through the graph runtime against numpy references written from
 TensorFlow's definitions: convolution (grouped, depthwise, dilated, strided,
-SAME/VALID/EXPLICIT, NHWC/NCHW), pooling, matmul, softmax, bias, batch norm, LRN."""
+SAME/VALID/EXPLICIT, NHWC/NCHW), pooling, matmul, softmax, batch norm, LRN."""
 import unittest
 
 import numpy as np
@@ -181,6 +181,10 @@ class Conv2D(unittest.TestCase):
             conv((5, 5, 3), (3, 3, 3, 4))
         with self.assertRaisesRegex(GraphError, "batch and depth"):
             conv((1, 5, 5, 3), (3, 3, 3, 4), strides=[2, 1, 1, 1])
+        with self.assertRaisesRegex(GraphError, "32 bits"):
+            conv((1, 5, 5, 3), (3, 3, 3, 4), strides=[1, 2 ** 40, 1, 1])
+        with self.assertRaisesRegex(GraphError, "32 bits"):
+            conv((1, 5, 5, 3), (3, 3, 3, 4), dilations=[1, 1, 2 ** 62, 1])
 
 
 class DepthwiseConv(unittest.TestCase):
@@ -342,7 +346,7 @@ class MatMul(unittest.TestCase):
                  node("y", "BatchMatMulV2", ["a", "b"], T=np.float32)], fetches=["y"])
 
 
-# ---- softmax, bias, batch norm, LRN ----
+# ---- softmax, batch norm, LRN ----
 
 class Elementwise(unittest.TestCase):
     def test_softmax_any_rank(self):
@@ -363,21 +367,6 @@ class Elementwise(unittest.TestCase):
     def test_softmax_rank0_is_an_error(self):
         with self.assertRaisesRegex(GraphError, "1 dimension"):
             run([const("x", np.float32(1)), node("s", "Softmax", ["x"], T=np.float32)], fetches=["s"])
-
-    def test_bias_add(self):
-        x, b = rand(2, 3, 4, 5), rand(5)
-        xc, bc = rand(2, 5, 3, 4), rand(5)
-        xi, bi = np.arange(6, dtype=np.int32).reshape(2, 3), np.array([10, 20, 30], np.int32)
-        got = run([const("x", x), const("b", b), node("y", "BiasAdd", ["x", "b"], T=np.float32),
-                   const("xc", xc), const("bc", bc),
-                   node("yc", "BiasAdd", ["xc", "bc"], T=np.float32, data_format="NCHW"),
-                   const("xi", xi), const("bi", bi), node("yi", "BiasAddV1", ["xi", "bi"], T=np.int32)],
-                  fetches=["y", "yc", "yi"])
-        np.testing.assert_array_equal(got[0], x + b)
-        np.testing.assert_array_equal(got[1], xc + bc.reshape(1, 5, 1, 1))
-        np.testing.assert_array_equal(got[2], xi + bi)
-        with self.assertRaisesRegex(GraphError, "as many biases"):
-            run([const("x", x), const("b", rand(4)), node("y", "BiasAdd", ["x", "b"], T=np.float32)], fetches=["y"])
 
     def test_fused_batch_norm_inference(self):
         x, scale, offset = rand(2, 4, 3, 6), rand(6), rand(6)
@@ -411,6 +400,12 @@ class Elementwise(unittest.TestCase):
         close(self, got[0], ((x64 - m) / np.sqrt(v + eps) * scale + offset).reshape(x.shape), 1e-5)
         close(self, got[1], m, 1e-6)
         close(self, got[2], v * 24 / 23, 1e-5)
+
+    def test_lrn_radius_beyond_depth(self):
+        x = rand(1, 2, 2, 4)
+        got, = run([const("x", x), node("y", "LRN", ["x"], T=np.float32, depth_radius=2 ** 40)], fetches=["y"])
+        x64 = x.astype(np.float64)
+        close(self, got, x64 / (1 + (x64 ** 2).sum(-1, keepdims=True)) ** 0.5, 1e-5)
 
     def test_lrn(self):
         x = rand(1, 3, 4, 9)
