@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "runtime/internal.h"
+#include "tensor/tensor_proto.h"
 
 pl_status pl__attrs_init(pl_attrs *a, size_t n, const char *const *keys, const Tensorflow__AttrValue *const *values) {
     a->n = 0;
@@ -99,7 +100,29 @@ pl_status pl_attr_string(const pl_attrs *a, const char *name, const char **data,
 pl_status pl_attr_shape(const pl_attrs *a, const char *name, int *rank, int64_t dims[PL_MAX_RANK]) {
     const pl__attr *it;
     PL_TRY(get(a, name, TENSORFLOW__ATTR_VALUE__VALUE_SHAPE, "shape", &it));
-    return pl_status_prefix(pl__shape_from_proto(it->value->shape, rank, dims), "attr '%s': ", name);
+    return pl_status_prefix(pl_partial_shape_from_proto(it->value->shape, rank, dims), "attr '%s': ", name);
+}
+
+static pl_status shape_list(const pl_attrs *a, const char *name, const Tensorflow__AttrValue__ListValue **out) {
+    const pl__attr *it;
+    PL_TRY(get(a, name, TENSORFLOW__ATTR_VALUE__VALUE_LIST, "list(shape)", &it));
+    *out = it->value->list;
+    return NULL;
+}
+
+pl_status pl_attr_shape_list_len(const pl_attrs *a, const char *name, int *n) {
+    const Tensorflow__AttrValue__ListValue *list;
+    PL_TRY(shape_list(a, name, &list));
+    *n = list ? (int)list->n_shape : 0;
+    return NULL;
+}
+
+pl_status pl_attr_shape_list_at(const pl_attrs *a, const char *name, int i, int *rank, int64_t dims[PL_MAX_RANK]) {
+    const Tensorflow__AttrValue__ListValue *list;
+    PL_TRY(shape_list(a, name, &list));
+    if (!list || i < 0 || (size_t)i >= list->n_shape)
+        return pl_error(PL_INVALID_ARGUMENT, "attr '%s' has no shape at index %d", name, i);
+    return pl_status_prefix(pl_partial_shape_from_proto(list->shape[i], rank, dims), "attr '%s'[%d]: ", name, i);
 }
 
 pl_status pl_attr_tensor(const pl_attrs *a, const char *name, pl_tensor **out) {
@@ -111,7 +134,7 @@ pl_status pl_attr_tensor(const pl_attrs *a, const char *name, pl_tensor **out) {
     pl_tensor *t = atomic_load(&m->tensor);
     if (!t) {
         if (!it->value->tensor) return pl_error(PL_INVALID_ARGUMENT, "attr '%s' holds no tensor", name);
-        PL_TRY(pl_status_prefix(pl__tensor_from_proto(it->value->tensor, &t), "attr '%s': ", name));
+        PL_TRY(pl_status_prefix(pl_tensor_from_proto(it->value->tensor, &t), "attr '%s': ", name));
         pl_tensor *expected = NULL;
         if (!atomic_compare_exchange_strong(&m->tensor, &expected, t)) {
             pl_tensor_unref(t);

@@ -34,12 +34,6 @@ pl_status pl__attrs_init(pl_attrs *a, size_t n, const char *const *keys,
 void pl__attrs_deinit(pl_attrs *a);
 const Tensorflow__AttrValue *pl__attrs_get(const pl_attrs *a, const char *name);
 
-/* ---- TensorProto conversion (tensor_from_proto.c) ---- */
-
-pl_status pl__tensor_from_proto(const Tensorflow__TensorProto *p, pl_tensor **out);
-/* Converts a TensorShapeProto; *rank = -1 for unknown rank. */
-pl_status pl__shape_from_proto(const Tensorflow__TensorShapeProto *p, int *rank, int64_t dims[PL_MAX_RANK]);
-
 /* ---- name lookup (name_map.c): open addressing over node names ---- */
 
 typedef struct pl__name_map {

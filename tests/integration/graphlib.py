@@ -83,6 +83,7 @@ def _is_type(v):
 
 
 def _shape_proto(s, out):
+    out.SetInParent()  # a scalar shape has no fields but must still be present
     if s.unknown_rank:
         out.unknown_rank = True
     for d in s.dims:

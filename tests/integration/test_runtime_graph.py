@@ -170,7 +170,10 @@ class Errors(unittest.TestCase):
         p.tensor_shape.dim.add().size = 2
         self.expect([node("c", "Const", value=p, dtype=np.float32)], "tensor_content", fetches=["c"])
         p = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, float_val=[1, 2, 3])
-        self.expect([node("c", "Const", value=p, dtype=np.float32)], "more values", fetches=["c"])
+        p.tensor_shape.dim.add().size = 2
+        got, = run([node("c", "Const", value=p, dtype=np.float32)], fetches=["c"])  # extra values are ignored
+        np.testing.assert_array_equal(got, [1, 2])
+        self.expect([node("c", "Const", value=p, dtype=np.int32)], "Type mismatch", fetches=["c"])
         self.expect([node("c", "Const", dtype=np.float32)], "missing attr 'value'", fetches=["c"])
 
     def test_garbage_bytes(self):
