@@ -13,24 +13,17 @@ static int64_t prod(const int64_t *dims, int from, int to) {
     return n;
 }
 
-/* out row r = concatenation of ins[k] row r (runs[k] elements each). */
+/* out row r = concatenation of ins[k] row r (runs[k] elements each): one
+ * strided copy per input, so short runs take the engine's fixed-size path. */
 static pl_status join_rows(pl_tensor *out, pl_tensor *const *ins, int n, int64_t outer, const int64_t *runs) {
     int64_t row = 0;
     for (int k = 0; k < n; k++) row += runs[k];
-    if (outer == 1 || row == 0) {
-        int64_t off = 0;
-        for (int k = 0; k < n; k++) {
-            for (int64_t r = 0; r < outer; r++) PL_TRY(pl__arr_copy(out, r * row + off, ins[k], r * runs[k], runs[k]));
-            off += runs[k];
-        }
-        return NULL;
-    }
     int64_t off = 0;
-    for (int64_t r = 0; r < outer; r++)
-        for (int k = 0; k < n; k++) {
-            PL_TRY(pl__arr_copy(out, off, ins[k], r * runs[k], runs[k]));
-            off += runs[k];
-        }
+    for (int k = 0; k < n; k++) {
+        int64_t dims[2] = {outer, runs[k]}, dst_strides[2] = {row, 1}, src_strides[2] = {runs[k], 1};
+        PL_TRY(pl__arr_copy_strided(out, off, dst_strides, ins[k], 0, src_strides, 2, dims));
+        off += runs[k];
+    }
     return NULL;
 }
 
@@ -40,7 +33,8 @@ static pl_status split_rows(pl_tensor *const *outs, int n, const pl_tensor *in, 
     for (int k = 0; k < n; k++) row += runs[k];
     int64_t off = 0;
     for (int k = 0; k < n; k++) {
-        for (int64_t r = 0; r < outer; r++) PL_TRY(pl__arr_copy(outs[k], r * runs[k], in, r * row + off, runs[k]));
+        int64_t dims[2] = {outer, runs[k]}, dst_strides[2] = {runs[k], 1}, src_strides[2] = {row, 1};
+        PL_TRY(pl__arr_copy_strided(outs[k], 0, dst_strides, in, off, src_strides, 2, dims));
         off += runs[k];
     }
     return NULL;
@@ -176,7 +170,8 @@ pl_status pl__arr_unpack(pl_kernel_ctx *c) {
     for (int64_t k = 0; k < num; k++) {
         pl_tensor *out;
         PL_TRY(pl_ctx_alloc_output(c, (int)k, in->dtype, in->rank - 1, dims, &out));
-        for (int64_t r = 0; r < outer; r++) PL_TRY(pl__arr_copy(out, r * run, in, (r * num + k) * run, run));
+        int64_t box[2] = {outer, run}, dst_strides[2] = {run, 1}, src_strides[2] = {num * run, 1};
+        PL_TRY(pl__arr_copy_strided(out, 0, dst_strides, in, k * run, src_strides, 2, box));
     }
     return NULL;
 }

@@ -101,8 +101,13 @@ pl_status pl__arr_range(pl_kernel_ctx *c) {
                             pl__arr_shape_str(t, a, sizeof a));
     }
     pl_dtype type = c->inputs[0]->dtype;
-    if (!is_float(type) && !pl__arr_is_int(type))
+    /* TensorFlow registers Range for these four only. */
+    if (type != PL_DT_FLOAT && type != PL_DT_DOUBLE && type != PL_DT_INT32 && type != PL_DT_INT64)
         return pl_error(PL_INVALID_ARGUMENT, "Range of %s is not supported", pl_dtype_name(type));
+    for (int k = 1; k < 3; k++)
+        if (c->inputs[k]->dtype != type)
+            return pl_error(PL_INVALID_ARGUMENT, "Range: %s is %s, start is %s", names[k],
+                            pl_dtype_name(c->inputs[k]->dtype), pl_dtype_name(type));
     int64_t size;
     if (is_float(type)) {
         double start = pl_tensor_get_f64(c->inputs[0], 0), limit = pl_tensor_get_f64(c->inputs[1], 0),
@@ -121,9 +126,13 @@ pl_status pl__arr_range(pl_kernel_ctx *c) {
         size = (int64_t)n;
         pl_tensor *out;
         PL_TRY(pl_ctx_alloc_output(c, 0, type, 1, &size, &out));
-        for (int64_t i = 0; i < size; i++) {
-            double v = type == PL_DT_DOUBLE ? start + (double)i * delta : (double)((float)start + (float)i * (float)delta);
-            store(out, i, v, 0);
+        /* Repeated addition in the op's type, as TensorFlow's CPU kernel does. */
+        if (type == PL_DT_DOUBLE) {
+            double v = start;
+            for (int64_t i = 0; i < size; i++, v += delta) ((double *)out->data)[i] = v;
+        } else {
+            float v = (float)start;
+            for (int64_t i = 0; i < size; i++, v += (float)delta) ((float *)out->data)[i] = v;
         }
         return NULL;
     }

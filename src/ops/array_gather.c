@@ -219,3 +219,64 @@ pl_status pl__arr_where(pl_kernel_ctx *c) {
     }
     return NULL;
 }
+
+/* ---- DynamicStitch / ParallelDynamicStitch (dynamic_stitch_op.cc) ---- */
+
+pl_status pl__arr_prep_dynamic_stitch(pl_kernel_prep *p) {
+    if (p->num_inputs % 2 != 0)
+        return pl_error(PL_INVALID_ARGUMENT, "%s needs as many data inputs as indices inputs", p->op);
+    return NULL;
+}
+
+pl_status pl__arr_dynamic_stitch(pl_kernel_ctx *c) {
+    int n = c->num_inputs / 2;
+    pl_tensor *const *indices = c->inputs, *const *data = c->inputs + n;
+    char a[96], b[96];
+    int64_t first_dim = 0;
+    const pl_tensor *d0 = data[0], *i0 = indices[0];
+    int slice_rank = d0->rank - i0->rank;
+    if (slice_rank < 0)
+        return pl_error(PL_INVALID_ARGUMENT, "data[0].shape = %s does not start with indices[0].shape = %s",
+                        pl__arr_shape_str(d0, a, sizeof a), pl__arr_shape_str(i0, b, sizeof b));
+    const int64_t *slice_dims = d0->dims + i0->rank;
+    int64_t slice = 1;
+    for (int k = 0; k < slice_rank; k++) slice *= slice_dims[k];
+    for (int m = 0; m < n; m++) {
+        const pl_tensor *im = indices[m], *dm = data[m];
+        PL_TRY(pl__arr_want_index(im, "indices"));
+        bool ok = dm->rank == im->rank + slice_rank && dm->dtype == d0->dtype;
+        for (int k = 0; ok && k < im->rank; k++) ok = dm->dims[k] == im->dims[k];
+        if (!ok)
+            return pl_error(PL_INVALID_ARGUMENT, "data[%d].shape = %s does not start with indices[%d].shape = %s", m,
+                            pl__arr_shape_str(dm, a, sizeof a), m, pl__arr_shape_str(im, b, sizeof b));
+        for (int k = 0; k < slice_rank; k++)
+            if (dm->dims[im->rank + k] != slice_dims[k]) {
+                char e[96], f[96];
+                return pl_error(PL_INVALID_ARGUMENT,
+                                "Need data[0].shape[%d:] = data[%d].shape[%d:], got data[0].shape = %s, data[%d].shape = "
+                                "%s, indices[0].shape = %s, indices[%d].shape = %s",
+                                i0->rank, m, im->rank, pl__arr_shape_str(d0, a, sizeof a), m,
+                                pl__arr_shape_str(dm, b, sizeof b), pl__arr_shape_str(i0, e, sizeof e), m,
+                                pl__arr_shape_str(im, f, sizeof f));
+            }
+        for (int64_t k = 0; k < im->count; k++) {
+            int64_t v = pl__arr_int(im, k);
+            if (v < 0) return pl_error(PL_INVALID_ARGUMENT, "indices[%d] = %lld is negative", m, (long long)v);
+            if (v + 1 > first_dim) first_dim = v + 1;
+        }
+    }
+    if (slice_rank + 1 > PL_MAX_RANK)
+        return pl_error(PL_INVALID_ARGUMENT, "DynamicStitch: result has more than %d dimensions", PL_MAX_RANK);
+    int64_t dims[PL_MAX_RANK];
+    dims[0] = first_dim;
+    for (int k = 0; k < slice_rank; k++) dims[1 + k] = slice_dims[k];
+    pl_tensor *out;
+    PL_TRY(pl_ctx_alloc_output(c, 0, d0->dtype, slice_rank + 1, dims, &out));
+    if (out->dtype != PL_DT_STRING && out->dtype != PL_DT_RESOURCE && out->dtype != PL_DT_VARIANT)
+        memset(out->data, 0, pl_tensor_nbytes(out));
+    /* Later inputs win where indices repeat, as in TensorFlow. */
+    for (int m = 0; m < n; m++)
+        for (int64_t k = 0; k < indices[m]->count; k++)
+            PL_TRY(pl__arr_copy(out, pl__arr_int(indices[m], k) * slice, data[m], k * slice, slice));
+    return NULL;
+}

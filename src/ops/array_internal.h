@@ -82,12 +82,12 @@ void pl__arr_free_state(void *state);
 PL__ARR_DECL(reshape) PL__ARR_DECL(squeeze) PL__ARR_PREP(squeeze) PL__ARR_DECL(expand_dims)
 PL__ARR_DECL(shape) PL__ARR_DECL(shape_n) PL__ARR_PREP(out_type) PL__ARR_DECL(size) PL__ARR_DECL(rank)
 PL__ARR_DECL(ensure_shape) PL__ARR_PREP(ensure_shape) PL__ARR_DECL(broadcast_args)
-PL__ARR_DECL(invert_permutation)
+PL__ARR_DECL(invert_permutation) PL__ARR_DECL(broadcast_gradient_args) PL__ARR_PREP(two_outputs)
 /* array_concat.c */
 PL__ARR_DECL(concat_v2) PL__ARR_DECL(concat) PL__ARR_DECL(pack) PL__ARR_PREP(axis) PL__ARR_DECL(unpack)
 PL__ARR_DECL(split) PL__ARR_DECL(split_v) PL__ARR_DECL(concat_offset) PL__ARR_PREP(concat_offset)
 /* array_slice.c */
-PL__ARR_DECL(slice) PL__ARR_DECL(strided_slice) PL__ARR_PREP(strided_slice)
+PL__ARR_DECL(slice) PL__ARR_DECL(strided_slice) PL__ARR_PREP(strided_slice) PL__ARR_DECL(strided_slice_grad)
 /* array_layout.c */
 PL__ARR_DECL(transpose) PL__ARR_DECL(conjugate_transpose) PL__ARR_DECL(reverse_v2) PL__ARR_DECL(tile) PL__ARR_DECL(broadcast_to)
 PL__ARR_DECL(depth_to_space) PL__ARR_DECL(space_to_depth) PL__ARR_PREP(block_size)
@@ -96,7 +96,7 @@ PL__ARR_DECL(space_to_batch_nd) PL__ARR_DECL(batch_to_space_nd)
 PL__ARR_DECL(pad) PL__ARR_DECL(mirror_pad) PL__ARR_PREP(mirror_pad)
 /* array_gather.c */
 PL__ARR_DECL(gather) PL__ARR_DECL(gather_v2) PL__ARR_PREP(gather_v2) PL__ARR_DECL(gather_nd)
-PL__ARR_DECL(where)
+PL__ARR_DECL(where) PL__ARR_DECL(dynamic_stitch) PL__ARR_PREP(dynamic_stitch)
 /* array_fill.c */
 PL__ARR_DECL(fill) PL__ARR_DECL(zeros_like) PL__ARR_DECL(ones_like) PL__ARR_DECL(range) PL__ARR_DECL(one_hot)
 PL__ARR_PREP(one_hot)

@@ -292,3 +292,46 @@ pl_status pl__arr_invert_permutation(pl_kernel_ctx *c) {
     }
     return NULL;
 }
+
+/* ---- BroadcastGradientArgs (bcast.h's grad_reduce_idx) ---- */
+
+pl_status pl__arr_prep_two_outputs(pl_kernel_prep *p) {
+    if (p->num_outputs < 2) p->num_outputs = 2;
+    return NULL;
+}
+
+pl_status pl__arr_broadcast_gradient_args(pl_kernel_ctx *c) {
+    const pl_tensor *s[2] = {c->inputs[0], c->inputs[1]};
+    for (int i = 0; i < 2; i++) {
+        char buf[64];
+        if (s[i]->rank != 1)
+            return pl_error(PL_INVALID_ARGUMENT, "In[%d] must be a vector.%s", i, pl__arr_shape_str(s[i], buf, sizeof buf));
+        PL_TRY(pl__arr_want_index(s[i], "BroadcastGradientArgs input"));
+    }
+    int64_t n = s[0]->count > s[1]->count ? s[0]->count : s[1]->count;
+    if (n > 64) return pl_error(PL_INVALID_ARGUMENT, "BroadcastGradientArgs: shapes of rank %lld", (long long)n);
+    /* Dimension j (from the left of the aligned shapes) is reduced for an
+     * input whose size there is 1 (or missing) while the result's is not, and
+     * for both inputs when every size there is 1. */
+    int64_t idx[2][64], count[2] = {0, 0};
+    for (int64_t j = 0; j < n; j++) {
+        int64_t d[2];
+        for (int i = 0; i < 2; i++) {
+            int64_t k = s[i]->count - n + j;
+            d[i] = k >= 0 ? pl__arr_int(s[i], k) : 1;
+        }
+        if (d[0] != 1 && d[1] != 1 && d[0] != d[1]) {
+            char a[400], b[400];
+            return pl_error(PL_INVALID_ARGUMENT, "Incompatible shapes: %s vs. %s",
+                            pl__arr_values_str(s[0], ",", a, sizeof a), pl__arr_values_str(s[1], ",", b, sizeof b));
+        }
+        for (int i = 0; i < 2; i++)
+            if (d[i] == 1) idx[i][count[i]++] = j;
+    }
+    for (int i = 0; i < 2; i++) {
+        pl_tensor *out;
+        PL_TRY(pl_ctx_alloc_output(c, i, s[i]->dtype, 1, &count[i], &out));
+        for (int64_t k = 0; k < count[i]; k++) store_int(out, k, idx[i][k]);
+    }
+    return NULL;
+}

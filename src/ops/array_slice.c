@@ -86,7 +86,8 @@ typedef struct {
     bool is_identity;
 } slice_plan;
 
-static pl_status validate(const pl__arr_state *st, const pl_tensor *in, const pl_tensor *begin_t, const pl_tensor *end_t,
+static pl_status validate(const pl__arr_state *st, int in_rank, const int64_t *in_dims, const pl_tensor *begin_t,
+                          const pl_tensor *end_t,
                           const pl_tensor *strides_t, slice_plan *plan) {
     char a[64], b[64], d[64];
     int64_t n = strides_t->count;
@@ -118,7 +119,7 @@ static pl_status validate(const pl__arr_state *st, const pl_tensor *in, const pl
     }
 
     /* Step 2: the dense spec, one entry per input dimension. */
-    int dims = in->rank;
+    int dims = in_rank;
     uint64_t dbegin_mask = 0, dend_mask = 0, dshrink_mask = 0;
     int gather[64]; /* sparse entries (< 32, checked above) plus ellipsis-expanded dims */
     int n_gather = 0;
@@ -159,7 +160,7 @@ static pl_status validate(const pl__arr_state *st, const pl_tensor *in, const pl
     plan->is_identity = true;
     for (int i = 0; i < dims; i++) {
         int64_t *begin_i = &plan->begin[i], *end_i = &plan->end[i], stride_i = plan->strides[i];
-        int64_t dim_i = in->dims[i];
+        int64_t dim_i = in_dims[i];
         if (stride_i == 0) return pl_error(PL_INVALID_ARGUMENT, "strides[%d] must be non-zero", i);
         bool shrink_i = dshrink_mask & BIT(i);
         bool masks[2] = {(dbegin_mask & BIT(i)) != 0, (dend_mask & BIT(i)) != 0};
@@ -207,7 +208,40 @@ pl_status pl__arr_strided_slice(pl_kernel_ctx *c) {
     pl_tensor *in = c->inputs[0];
     const pl_tensor *strides_t = c->inputs[3];
     slice_plan plan;
-    PL_TRY(validate(c->state, in, c->inputs[1], c->inputs[2], strides_t, &plan));
+    PL_TRY(validate(c->state, in->rank, in->dims, c->inputs[1], c->inputs[2], strides_t, &plan));
     if (plan.is_identity) return pl__arr_view(c, 0, in, plan.final_rank, plan.final_dims);
     return strided_box(c, in, plan.begin, plan.strides, plan.processing, plan.final_rank, plan.final_dims);
+}
+
+/* ---- StridedSliceGrad: dy scattered into zeros of the original shape ---- */
+
+pl_status pl__arr_strided_slice_grad(pl_kernel_ctx *c) {
+    const pl_tensor *shape_t = c->inputs[0], *dy = c->inputs[4];
+    char a[64], b[64];
+    if (shape_t->rank != 1 || shape_t->count > PL_MAX_RANK)
+        return pl_error(PL_INVALID_ARGUMENT, "StridedSliceGrad: shape must be a vector of at most %d dims", PL_MAX_RANK);
+    PL_TRY(pl__arr_want_index(shape_t, "shape"));
+    int rank = (int)shape_t->count;
+    int64_t dims[PL_MAX_RANK], count;
+    for (int i = 0; i < rank; i++) dims[i] = pl__arr_int(shape_t, i);
+    PL_TRY(pl_shape_count(rank, dims, &count));
+    slice_plan plan;
+    PL_TRY(validate(c->state, rank, dims, c->inputs[1], c->inputs[2], c->inputs[3], &plan));
+    bool same = plan.final_rank == dy->rank;
+    for (int i = 0; same && i < dy->rank; i++) same = plan.final_dims[i] == dy->dims[i];
+    if (!same)
+        return pl_error(PL_INVALID_ARGUMENT, "shape of dy was %s instead of %s", pl__arr_shape_str(dy, a, sizeof a),
+                        pl_shape_str(plan.final_rank, plan.final_dims, b, sizeof b));
+    pl_tensor *out;
+    PL_TRY(pl_ctx_alloc_output(c, 0, dy->dtype, rank, dims, &out));
+    if (dy->dtype != PL_DT_STRING && dy->dtype != PL_DT_RESOURCE && dy->dtype != PL_DT_VARIANT)
+        memset(out->data, 0, pl_tensor_nbytes(out));
+    int64_t strides[PL_MAX_RANK], dst_strides[PL_MAX_RANK], src_strides[PL_MAX_RANK], off = 0;
+    pl__arr_strides(rank, dims, strides);
+    pl__arr_strides(rank, plan.processing, src_strides);
+    for (int i = 0; i < rank; i++) {
+        dst_strides[i] = strides[i] * plan.strides[i];
+        off += plan.begin[i] * strides[i];
+    }
+    return pl__arr_copy_strided(out, off, dst_strides, dy, 0, src_strides, rank, plan.processing);
 }

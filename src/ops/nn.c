@@ -1,5 +1,6 @@
 /* Kernels of the nn family (see families.h): convolution, pooling, matmul,
- * softmax, bias and normalisation. The kernels live in nn_*.c. */
+ * softmax and normalisation; BiasAdd is with the math family. The kernels
+ * live in nn_*.c. */
 #include "ops/families.h"
 #include "ops/nn_internal.h"
 
@@ -24,10 +25,6 @@ const pl_kernel_def pl_kernels_nn[] = {
      .release = pl__nn_matmul_release, .flags = PL_KERNEL_EXPENSIVE},
     {.op = "Softmax", .compute = pl__nn_softmax_compute},
     {.op = "LogSoftmax", .compute = pl__nn_log_softmax_compute},
-    {.op = "BiasAdd", .prepare = pl__nn_bias_add_prepare, .compute = pl__nn_bias_add_compute,
-     .release = pl__nn_free_state},
-    {.op = "BiasAddV1", .prepare = pl__nn_bias_add_prepare, .compute = pl__nn_bias_add_compute,
-     .release = pl__nn_free_state},
     {.op = "FusedBatchNorm", .prepare = pl__nn_batch_norm_prepare, .compute = pl__nn_batch_norm_compute,
      .release = pl__nn_free_state},
     {.op = "FusedBatchNormV2", .prepare = pl__nn_batch_norm_prepare, .compute = pl__nn_batch_norm_compute,

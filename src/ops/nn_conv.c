@@ -95,6 +95,15 @@ void pl__conv_free(pl__conv *c) {
 
 const char *pl__conv_impl(pl__conv *c) { return c->impl; }
 
+void pl__conv_cache_counts(pl__conv *c, int *plans, int *weights) {
+    pthread_mutex_lock(&c->plans.mu);
+    *plans = c->plans.count;
+    pthread_mutex_unlock(&c->plans.mu);
+    pthread_mutex_lock(&c->weights.mu);
+    *weights = c->weights.count;
+    pthread_mutex_unlock(&c->weights.mu);
+}
+
 /* The filter as oneDNN sees it: (O, I, H, W), or (G, O/G, I/G, H, W) when
  * grouped, over TensorFlow's HWIO memory. */
 static pl_status filter_md(const pl__conv_geom *g, bool any, dnnl_memory_desc_t *md) {

@@ -71,8 +71,10 @@ pl_status pl__conv_create(const pl__window_attrs *w, bool depthwise, pl__conv **
 void pl__conv_free(pl__conv *c);
 /* Computes y (allocated by the caller with the geometry's shape). */
 pl_status pl__conv_run(pl__conv *c, const pl__conv_geom *g, pl_tensor *x, pl_tensor *f, float *y);
-/* The implementation last chosen for this node ("jit:avx2", "direct"), for tests and logs. */
+/* The implementation last chosen for this node ("jit:avx2", "direct"), and
+ * how many plans and reordered weights it holds: for tests and logs. */
 const char *pl__conv_impl(pl__conv *c);
+void pl__conv_cache_counts(pl__conv *c, int *plans, int *weights);
 
 /* ---- pooling ---- */
 
@@ -117,8 +119,6 @@ void pl__nn_matmul_release(void *state);
 pl_status pl__nn_softmax_compute(pl_kernel_ctx *c);
 pl_status pl__nn_log_softmax_compute(pl_kernel_ctx *c);
 
-pl_status pl__nn_bias_add_prepare(pl_kernel_prep *p);
-pl_status pl__nn_bias_add_compute(pl_kernel_ctx *c);
 pl_status pl__nn_batch_norm_prepare(pl_kernel_prep *p);
 pl_status pl__nn_batch_norm_compute(pl_kernel_ctx *c);
 pl_status pl__nn_lrn_prepare(pl_kernel_prep *p);

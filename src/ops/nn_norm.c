@@ -145,6 +145,8 @@ pl_status pl__nn_batch_norm_compute(pl_kernel_ctx *c) {
     return NULL;
 }
 
+void pl__nn_free_state(void *state) { free(state); }
+
 /* ---- LRN ---- */
 
 typedef struct lrn_state {
@@ -180,8 +182,8 @@ pl_status pl__nn_lrn_compute(pl_kernel_ctx *c) {
     for (int64_t r = 0; r < rows; r++) {
         const float *in = xs + r * depth;
         for (int64_t d = 0; d < depth; d++) {
-            int64_t lo = d - s->radius < 0 ? 0 : d - s->radius;
-            int64_t hi = d + s->radius + 1 > depth ? depth : d + s->radius + 1;
+            int64_t lo = d > s->radius ? d - s->radius : 0;
+            int64_t hi = s->radius >= depth - d ? depth : d + s->radius + 1;
             float sq = 0;
             for (int64_t k = lo; k < hi; k++) sq += in[k] * in[k];
             ys[r * depth + d] = in[d] / powf(s->bias + s->alpha * sq, s->beta);

@@ -1,5 +1,6 @@
 /* Sliding-window attrs and output sizes for convolution and pooling, with
  * TensorFlow's rules and error texts (tensorflow/core/framework/kernel_shape_util.cc). */
+#include <stdint.h>
 #include <string.h>
 
 #include "ops/nn_internal.h"
@@ -105,6 +106,10 @@ pl_status pl__window_dim(int64_t in, int64_t k, int64_t dilation, int64_t stride
                          int64_t explicit_lo, int64_t explicit_hi, int64_t *out, int64_t *pad_lo, int64_t *pad_hi) {
     if (stride <= 0) return pl_error(PL_INVALID_ARGUMENT, "Stride must be > 0, but got %lld", (long long)stride);
     if (dilation < 1) return pl_error(PL_INVALID_ARGUMENT, "Dilation rate must be >= 1, but got %lld", (long long)dilation);
+    /* Bounds that keep the arithmetic below far from int64 overflow, whatever a model file says. */
+    if (stride > INT32_MAX || dilation > INT32_MAX || k > INT32_MAX || in > INT32_MAX || explicit_lo > INT32_MAX ||
+        explicit_hi > INT32_MAX)
+        return pl_error(PL_INVALID_ARGUMENT, "window sizes, strides, dilations and paddings must fit in 32 bits");
     int64_t eff = (k - 1) * dilation + 1;
     *pad_lo = *pad_hi = 0;
     switch (padding) {

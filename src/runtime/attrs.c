@@ -103,6 +103,28 @@ pl_status pl_attr_shape(const pl_attrs *a, const char *name, int *rank, int64_t 
     return pl_status_prefix(pl_partial_shape_from_proto(it->value->shape, rank, dims), "attr '%s': ", name);
 }
 
+static pl_status shape_list(const pl_attrs *a, const char *name, const Tensorflow__AttrValue__ListValue **out) {
+    const pl__attr *it;
+    PL_TRY(get(a, name, TENSORFLOW__ATTR_VALUE__VALUE_LIST, "list(shape)", &it));
+    *out = it->value->list;
+    return NULL;
+}
+
+pl_status pl_attr_shape_list_len(const pl_attrs *a, const char *name, int *n) {
+    const Tensorflow__AttrValue__ListValue *list;
+    PL_TRY(shape_list(a, name, &list));
+    *n = list ? (int)list->n_shape : 0;
+    return NULL;
+}
+
+pl_status pl_attr_shape_list_at(const pl_attrs *a, const char *name, int i, int *rank, int64_t dims[PL_MAX_RANK]) {
+    const Tensorflow__AttrValue__ListValue *list;
+    PL_TRY(shape_list(a, name, &list));
+    if (!list || i < 0 || (size_t)i >= list->n_shape)
+        return pl_error(PL_INVALID_ARGUMENT, "attr '%s' has no shape at index %d", name, i);
+    return pl_status_prefix(pl_partial_shape_from_proto(list->shape[i], rank, dims), "attr '%s'[%d]: ", name, i);
+}
+
 pl_status pl_attr_tensor(const pl_attrs *a, const char *name, pl_tensor **out) {
     const pl__attr *it;
     PL_TRY(get(a, name, TENSORFLOW__ATTR_VALUE__VALUE_TENSOR, "tensor", &it));

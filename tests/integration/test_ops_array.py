@@ -237,12 +237,16 @@ class FillOps(ArrayTest):
             self.same(next(got)[0], np.arange(s, l, d, dtype=np.int32))
             self.same(next(got)[0], np.arange(s, l, d, dtype=np.int64))
         for s, l, d in float_cases:
-            g32 = next(got)[0]
-            n32 = int(np.ceil(np.abs((np.float32(l) - np.float32(s)) / np.float32(d))))
-            self.same(g32, (np.float32(s) + np.arange(n32, dtype=np.float32) * np.float32(d)).astype(np.float32))
-            g64 = next(got)[0]
-            n64 = int(np.ceil(abs((l - s) / d)))
-            self.same(g64, s + np.arange(n64, dtype=np.float64) * d)
+            # TensorFlow: size = ceil(|(limit - start) / delta|) in the op's type,
+            # values by repeated addition in that type.
+            for t in (np.float32, np.float64):
+                g = next(got)[0]
+                n = int(np.ceil(np.abs((t(l) - t(s)) / t(d))))
+                want, v = [], t(s)
+                for _ in range(n):
+                    want.append(v)
+                    v = t(v + t(d))
+                self.same(g, np.array(want, t))
         self.error("Range", [np.int32(0), np.int32(5), np.int32(0)], "Requires delta != 0: 0")
         self.error("Range", [np.int32(5), np.int32(0), np.int32(1)], "Requires start <= limit when delta > 0: 5/0")
         self.error("Range", [np.int32(0), np.int32(5), np.int32(-1)], "Requires start >= limit when delta < 0: 0/5")
@@ -685,6 +689,50 @@ class Search(ArrayTest):
         got = b.run()
         self.same(got[0][0], np.int32([np.searchsorted(s[i], v[i], "right") for i in range(2)]))
         self.same(got[1][0], np.int64([np.searchsorted(s[i], v[i], "left") for i in range(2)]))
+
+
+class Gradients(ArrayTest):
+    def test_broadcast_gradient_args(self):
+        # (s0, s1, r0, r1), worked by hand from TensorFlow's BCast rules: a
+        # dimension is reduced for an input that has size 1 (or none) there.
+        cases = [([2, 3, 4], [4], [], [0, 1]), ([1], [5, 1], [0, 1], [1]), ([2, 1, 3], [1, 4, 1], [1], [0, 2]),
+                 ([], [2, 2], [0, 1], []), ([1, 1], [1], [0, 1], [0, 1])]
+        b = Batch()
+        for s0, s1, _, _ in cases:
+            b.add("BroadcastGradientArgs", [np.int32(s0), np.int32(s1)], n_out=2)
+        b.add("BroadcastGradientArgs", [np.int64([3, 1]), np.int64([3])], n_out=2)
+        got = b.run()
+        for (_, _, r0, r1), g in zip(cases, got):
+            self.same(g[0], np.int32(r0))
+            self.same(g[1], np.int32(r1))
+        self.same(got[5][0], np.int64([1]))
+        self.same(got[5][1], np.int64([0]))
+        self.error("BroadcastGradientArgs", [np.int32([2, 3]), np.int32([4])], "Incompatible shapes: [2,3] vs. [4]",
+                   n_out=2)
+
+    def test_strided_slice_grad(self):
+        shape = (4, 5, 3)
+        dy = sample((2, 2), np.float32)
+        got, = op("StridedSliceGrad", [np.int32(shape), np.int32([1, 4, 0]), np.int32([4, 0, 0]),
+                                       np.int32([2, -2, 1]), dy], shrink_axis_mask=4)
+        want = np.zeros(shape, np.float32)
+        want[1:4:2, 4:0:-2, 0] = dy
+        self.same(got, want)
+        self.error("StridedSliceGrad", [np.int32(shape), np.int32([0]), np.int32([2]), np.int32([1]),
+                                        sample((3, 5, 3), np.float32)], "shape of dy was [3,5,3] instead of [2,5,3]")
+
+    def test_dynamic_stitch(self):
+        b = Batch()
+        idx = [np.int32([0, 3]), np.int32([[1, 3], [5, 2]])]
+        data = [sample((2, 2), np.float32), sample((2, 2, 2), np.float32, 1)]
+        b.add("DynamicStitch", idx + data, N=2)
+        b.add("ParallelDynamicStitch", [np.int32(1), np.int32([0]), np.array(b"x"), np.array([b"y"])], N=2)
+        got = b.run()
+        want = np.zeros((6, 2), np.float32)
+        for i, d in zip(idx, data):
+            want[i.reshape(-1)] = d.reshape(-1, 2)
+        self.same(got[0][0], want)
+        self.same(got[1][0], np.array([b"y", b"x"]))
 
 
 class Misc(ArrayTest):
