@@ -167,6 +167,25 @@ static pl_status weights_reorder(pl_tensor *source, const dnnl_memory_desc_t *sr
     return NULL;
 }
 
+/* Unlinks the entries nobody can hit again — no run is using them and the
+ * cache holds the last reference to their source tensor, so no caller can
+ * present that tensor any more — and returns them as a list; mutex held. */
+static pl__dnnl_weights *weights_unlink_unreachable(pl__weight_cache *c) {
+    pl__dnnl_weights *dead = NULL, **link = &c->head;
+    while (*link) {
+        pl__dnnl_weights *w = *link;
+        if (w->refs == 1 && atomic_load(&w->source->refs) == 1) {
+            *link = w->next;
+            w->next = dead;
+            dead = w;
+            c->count--;
+        } else {
+            link = &w->next;
+        }
+    }
+    return dead;
+}
+
 pl_status pl__weight_cache_get(pl__weight_cache *c, pl_tensor *source, const dnnl_memory_desc_t *src_md,
                                const dnnl_memory_desc_t *dst_md, pl__dnnl_weights **out) {
     pthread_mutex_lock(&c->mu);
@@ -178,26 +197,35 @@ pl_status pl__weight_cache_get(pl__weight_cache *c, pl_tensor *source, const dnn
     pl__dnnl_weights *w = NULL;
     PL_TRY(weights_reorder(source, src_md, dst_md, &w));
 
-    pl__dnnl_weights *evicted = NULL;
+    pl__dnnl_weights *dead = NULL;
     pthread_mutex_lock(&c->mu);
     pl__dnnl_weights *raced = weights_find(c, source, dst_md);
     if (!raced) {
         w->refs = 2;
         w->next = c->head;
         c->head = w;
+        c->count++;
+        dead = weights_unlink_unreachable(c);
         /* Bounded so that a weight input that changes every run (not a
          * constant) cannot grow the cache: the oldest entries go. */
-        if (++c->count > c->capacity) {
+        if (c->count > c->capacity) {
             pl__dnnl_weights *q = c->head;
             while (q->next && q->next->next) q = q->next;
-            evicted = q->next;
+            pl__dnnl_weights *oldest = q->next;
             q->next = NULL;
             c->count--;
-            if (--evicted->refs > 0) evicted = NULL;
+            if (--oldest->refs == 0) {
+                oldest->next = dead;
+                dead = oldest;
+            }
         }
     }
     pthread_mutex_unlock(&c->mu);
-    if (evicted) weights_free(evicted);
+    while (dead) {
+        pl__dnnl_weights *next = dead->next;
+        weights_free(dead);
+        dead = next;
+    }
     if (raced) {
         weights_free(w);
         w = raced;

@@ -139,7 +139,7 @@ static void test_changing_weights(void) {
     int plans, weights;
     pl__conv_cache_counts(cv, &plans, &weights);
     CHECK_EQ_INT(plans, 1);
-    CHECK(weights <= 4); /* bounded, not one per run */
+    CHECK_EQ_INT(weights, 1); /* reorders of filters nobody holds any more are dropped */
     pl_tensor_unref(x);
     pl__conv_free(cv);
 }
