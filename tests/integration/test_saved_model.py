@@ -226,7 +226,8 @@ def variable(name, dtype=np.float32, dims=(3,), shared_name=""):
     return node(name, "VariableV2", dtype=dtype, shape=shp, container="", shared_name=shared_name)
 
 
-def tf1_model(d, init_collection="legacy_init_op", extra_nodes=(), vocab=b"alpha\nbeta\ngamma\n", restore=True):
+def tf1_model(d, init_collection="legacy_init_op", extra_nodes=(), vocab=b"alpha\nbeta\ngamma\n", restore=True,
+              assets_in_collection=True):
     """A TF1-style SavedModel: a reference variable v restored from the checkpoint, an uninitialised w,
     a vocabulary table filled from an asset by the init op, and a node already called v/_handle."""
     nodes = [
@@ -259,7 +260,10 @@ def tf1_model(d, init_collection="legacy_init_op", extra_nodes=(), vocab=b"alpha
         mg.collection_def[init_collection].node_list.value.append("init_all")
     a = meta_graph_pb2.AssetFileDef(filename="vocab.txt")
     a.tensor_info.name = "asset_path:0"
-    mg.collection_def["saved_model_assets"].any_list.value.add().Pack(a)
+    if assets_in_collection:  # TF1 style; TF2 lists them in the MetaGraphDef
+        mg.collection_def["saved_model_assets"].any_list.value.add().Pack(a)
+    else:
+        mg.asset_file_def.append(a)
     mg.signature_def["lookup"].CopyFrom(signature({"words": ("words:0", str)}, {"ids": ("ids:0", np.int64)}))
     mg.signature_def["read"].CopyFrom(signature({}, {"v": ("v:0", np.float32), "v_read": ("v/read:0", np.float32),
                                                      "handle": ("v/_handle:0", np.float32),
@@ -355,6 +359,27 @@ class WrittenModels(unittest.TestCase):
         with self.assertRaises(ModelError) as e:
             run_signatures(self.d, list_signatures=True)
         self.assertIn("NOT_FOUND: restoring variables: Key missing not found in checkpoint", str(e.exception))
+
+    def test_text_format_and_asset_file_defs(self):
+        from google.protobuf import text_format
+        sm, _ = tf1_model(self.d, assets_in_collection=False)
+        with open(os.path.join(self.d, "saved_model.pbtxt"), "w") as f:
+            f.write(text_format.MessageToString(sm))
+        _, (read, lookup) = run_signatures(self.d, [("read", {}), ("lookup", {"words": np.array([b"beta"])})])
+        np.testing.assert_array_equal(read["v"], [1.5, -2, 8])
+        self.assertEqual(lookup["ids"].tolist(), [1])
+        # The binary file wins when both exist.
+        sm.meta_graphs[0].signature_def["only_in_binary"].method_name = "tensorflow/serving/predict"
+        save(self.d, sm)
+        sigs, _ = run_signatures(self.d, list_signatures=True)
+        self.assertIn("only_in_binary", [s["signature"] for s in sigs])
+        os.unlink(os.path.join(self.d, "saved_model.pb"))
+        with open(os.path.join(self.d, "saved_model.pbtxt"), "w") as f:
+            f.write("meta_graphs { bogus_field: 1 }")
+        with self.assertRaises(ModelError) as e:
+            run_signatures(self.d, list_signatures=True)
+        self.assertIn("INVALID_ARGUMENT", str(e.exception))
+        self.assertIn("saved_model.pbtxt", str(e.exception))
 
     def test_corrupt_saved_model_pb(self):
         with open(os.path.join(self.d, "saved_model.pb"), "wb") as f:
