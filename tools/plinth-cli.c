@@ -12,10 +12,10 @@ static const char usage[] =
     "commands:\n"
     "  status MODEL                      versions of MODEL and their states\n"
     "  metadata MODEL                    signatures: inputs and outputs with dtypes and shapes\n"
+    "  detect MODEL IMAGE [-o OUT]       find faces with an MTCNN model and draw them\n"
     "\n"
     "options:\n"
     "  --server HOST:PORT   gRPC endpoint (default localhost:8500)\n"
-    "  --rest [HOST:PORT]   use the REST API instead (default localhost:8501)\n"
     "  --version N          ask for version N (default: the latest)\n"
     "  --label L            ask for version label L\n"
     "  --signature S        signature to run (default serving_default)\n"
@@ -28,10 +28,11 @@ static const struct {
 } commands[] = {
     {"status", pl_cli_status},
     {"metadata", pl_cli_metadata},
+    {"detect", pl_cli_detect},
 };
 
 int main(int argc, char **argv) {
-    pl_cli cli = {.server = "localhost:8500", .rest_server = "localhost:8501", .timeout = 30};
+    pl_cli cli = {.server = "localhost:8500", .timeout = 30};
     int i = 1;
     for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
         const char *a = argv[i];
@@ -43,11 +44,6 @@ int main(int argc, char **argv) {
             cli.server = argv[++i];
         } else if (!strncmp(a, "--server=", 9)) {
             cli.server = a + 9;
-        } else if (!strcmp(a, "--rest")) {
-            cli.rest = true;
-        } else if (!strncmp(a, "--rest=", 7)) {
-            cli.rest = true;
-            cli.rest_server = a + 7;
         } else if (!strcmp(a, "--version") && next) {
             cli.version = strtoll(argv[++i], NULL, 10);
         } else if (!strcmp(a, "--label") && next) {

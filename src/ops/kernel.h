@@ -53,6 +53,9 @@ pl_status pl_attr_tensor(const pl_attrs *a, const char *name, pl_tensor **out);
 pl_status pl_attr_int_list(const pl_attrs *a, const char *name, const int64_t **items, int *n);
 pl_status pl_attr_float_list(const pl_attrs *a, const char *name, const float **items, int *n);
 pl_status pl_attr_type_list(const pl_attrs *a, const char *name, const pl_dtype **items, int *n);
+/* A list(shape) attr: *n items; item i as in pl_attr_shape. */
+pl_status pl_attr_shape_list_len(const pl_attrs *a, const char *name, int *n);
+pl_status pl_attr_shape_list_at(const pl_attrs *a, const char *name, int i, int *rank, int64_t dims[PL_MAX_RANK]);
 /* A function attr ("f", "body", "cond", "then_branch"): its name. */
 pl_status pl_attr_func(const pl_attrs *a, const char *name, const char **func_name);
 

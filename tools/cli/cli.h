@@ -11,8 +11,6 @@
 
 typedef struct pl_cli {
     const char *server;       /* host:port of the gRPC endpoint */
-    const char *rest_server;  /* host:port of the REST endpoint */
-    bool rest;                /* talk HTTP instead of gRPC */
     double timeout;           /* seconds per call */
     int64_t version;          /* 0: latest */
     const char *label;        /* version label or NULL */

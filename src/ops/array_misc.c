@@ -1,0 +1,80 @@
+/* CheckNumerics (fails on NaN or Inf with TensorFlow's message) and Bitcast
+ * (reinterprets element bytes as another dtype). */
+#include <math.h>
+#include <string.h>
+
+#include "ops/array_internal.h"
+
+/* ---- CheckNumerics (check_numerics_op.cc) ---- */
+
+pl_status pl__arr_prep_check_numerics(pl_kernel_prep *p) {
+    const char *msg = "";
+    size_t len = 0;
+    if (pl_attr_has(p->attrs, "message")) PL_TRY(pl_attr_string(p->attrs, "message", &msg, &len));
+    pl__arr_state *s;
+    PL_TRY(pl__arr_state_new(p, len, &s));
+    memcpy(s->text, msg, len);
+    return NULL;
+}
+
+pl_status pl__arr_check_numerics(pl_kernel_ctx *c) {
+    const pl__arr_state *s = c->state;
+    const pl_tensor *in = c->inputs[0];
+    bool has_nan = false, has_inf = false;
+    switch (in->dtype) {
+    case PL_DT_FLOAT: case PL_DT_DOUBLE: case PL_DT_HALF: case PL_DT_BFLOAT16:
+        for (int64_t i = 0; i < in->count; i++) {
+            double v = pl_tensor_get_f64(in, i);
+            has_nan |= isnan(v);
+            has_inf |= isinf(v);
+        }
+        break;
+    default:
+        return pl_error(PL_INVALID_ARGUMENT, "CheckNumerics of %s is not supported", pl_dtype_name(in->dtype));
+    }
+    if (has_nan || has_inf)
+        return pl_error(PL_INVALID_ARGUMENT, "%s : Tensor had %s values", s->text,
+                        has_nan && has_inf ? "Inf and NaN" : has_inf ? "Inf" : "NaN");
+    pl_ctx_forward(c, 0, 0);
+    return NULL;
+}
+
+/* ---- Bitcast (bitcast_op.cc) ---- */
+
+pl_status pl__arr_prep_bitcast(pl_kernel_prep *p) {
+    pl__arr_state *s;
+    PL_TRY(pl__arr_state_new(p, 0, &s));
+    PL_TRY(pl_attr_type(p->attrs, "type", &s->type));
+    return NULL;
+}
+
+static bool plain(pl_dtype d) {
+    return pl_dtype_valid(d) && d != PL_DT_STRING && d != PL_DT_RESOURCE && d != PL_DT_VARIANT;
+}
+
+pl_status pl__arr_bitcast(pl_kernel_ctx *c) {
+    const pl__arr_state *s = c->state;
+    const pl_tensor *in = c->inputs[0];
+    pl_dtype to = s->type;
+    char a[64], ta[16], tb[16];
+    pl__arr_type_str(in->dtype, ta);
+    pl__arr_type_str(to, tb);
+    if (!plain(in->dtype) || !plain(to)) return pl_error(PL_INVALID_ARGUMENT, "Cannot bitcast from %s to %s", ta, tb);
+    size_t in_size = pl_dtype_size(in->dtype), out_size = pl_dtype_size(to);
+    int64_t dims[PL_MAX_RANK];
+    memcpy(dims, in->dims, sizeof dims);
+    int rank = in->rank;
+    if (in_size > out_size) {
+        if (rank == PL_MAX_RANK) return pl_error(PL_INVALID_ARGUMENT, "Bitcast: result has more than %d dimensions", rank);
+        dims[rank++] = (int64_t)(in_size / out_size);
+    } else if (in_size < out_size) {
+        if (rank < 1 || (size_t)dims[rank - 1] != out_size / in_size)
+            return pl_error(PL_INVALID_ARGUMENT, "Cannot bitcast from %s to %s: shape %s", ta, tb,
+                            pl__arr_shape_str(in, a, sizeof a));
+        rank--;
+    }
+    pl_tensor *out;
+    PL_TRY(pl_ctx_alloc_output(c, 0, to, rank, dims, &out));
+    memcpy(out->data, in->data, pl_tensor_nbytes(in));
+    return NULL;
+}

@@ -1,0 +1,362 @@
+/* Preparing an execution: resolve feeds and fetches, prune the graph to what
+ * they need, lay out each loop frame's input slots and pending counts, and
+ * choose and prepare a kernel for every node. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/executor.h"
+#include "runtime/internal.h"
+
+/* Iterations of one loop run at once at most; TensorFlow's default is 10 and
+ * results do not depend on it, only memory does. */
+#define MAX_PARALLEL_ITERATIONS 32
+
+typedef struct builder {
+    const pl_graph *g;
+    pl_exec *e;
+    int num_feeds;
+    pl_endpoint *feeds;
+    int num_fetches;
+    pl_endpoint *fetches;
+    int num_targets;
+    int *targets;
+    bool *has_fed_output;   /* per graph node */
+    int *map;               /* graph node -> execution node, or -1 */
+} builder;
+
+static int fed_index(const builder *b, pl_endpoint ep) {
+    if (!b->has_fed_output[ep.node]) return -1;
+    for (int i = 0; i < b->num_feeds; i++)
+        if (b->feeds[i].node == ep.node && b->feeds[i].index == ep.index) return i;
+    return -1;
+}
+
+static pl_status resolve(builder *b, int num_feeds, const char *const *feeds, int num_fetches,
+                         const char *const *fetches, int num_targets, const char *const *targets) {
+    const pl_graph *g = b->g;
+    b->feeds = calloc((size_t)num_feeds + 1, sizeof *b->feeds);
+    b->fetches = calloc((size_t)num_fetches + 1, sizeof *b->fetches);
+    b->targets = calloc((size_t)num_targets + 1, sizeof *b->targets);
+    b->has_fed_output = calloc((size_t)g->num_nodes + 1, sizeof *b->has_fed_output);
+    b->map = malloc(((size_t)g->num_nodes + 1) * sizeof *b->map);
+    if (!b->feeds || !b->fetches || !b->targets || !b->has_fed_output || !b->map)
+        return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    b->num_feeds = num_feeds;
+    b->num_fetches = num_fetches;
+    b->num_targets = num_targets;
+    for (int i = 0; i < num_feeds; i++) {
+        PL_TRY(pl_graph_resolve_tensor(g, feeds[i], &b->feeds[i]));
+        if (fed_index(b, b->feeds[i]) >= 0)
+            return pl_error(PL_INVALID_ARGUMENT, "Tensor %s is fed more than once", feeds[i]);
+        b->has_fed_output[b->feeds[i].node] = true;
+        if (g->out_frame[b->feeds[i].node] != PL__FRAME_ROOT)
+            return pl_error(PL_INVALID_ARGUMENT, "Tensor %s is inside a while loop and cannot be fed", feeds[i]);
+    }
+    for (int i = 0; i < num_fetches; i++) {
+        PL_TRY(pl_graph_resolve_tensor(g, fetches[i], &b->fetches[i]));
+        if (g->out_frame[b->fetches[i].node] != PL__FRAME_ROOT)
+            return pl_error(PL_INVALID_ARGUMENT, "Tensor %s is inside a while loop and cannot be fetched", fetches[i]);
+    }
+    for (int i = 0; i < num_targets; i++) {
+        const char *t = targets[i][0] == '^' ? targets[i] + 1 : targets[i];
+        b->targets[i] = pl_graph_find(g, t);
+        if (b->targets[i] < 0)
+            return pl_error(PL_NOT_FOUND, "Target node '%s' does not exist in the graph", t);
+    }
+    return NULL;
+}
+
+/* Marks (map[i] = 0) every graph node the fetches and targets need, walking
+ * inputs backwards and stopping at fed tensors. */
+static pl_status mark_needed(builder *b) {
+    const pl_graph *g = b->g;
+    int *stack = malloc(((size_t)g->num_nodes + 1) * sizeof *stack);
+    if (!stack) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    for (int i = 0; i < g->num_nodes; i++) b->map[i] = -1;
+    int top = 0;
+#define PUSH(n)                       \
+    do {                              \
+        if (b->map[n] < 0) {          \
+            b->map[n] = 0;            \
+            stack[top++] = (n);       \
+        }                             \
+    } while (0)
+    for (int i = 0; i < b->num_fetches; i++)
+        if (fed_index(b, b->fetches[i]) < 0) PUSH(b->fetches[i].node);
+    for (int i = 0; i < b->num_targets; i++) PUSH(b->targets[i]);
+    while (top > 0) {
+        const pl_node *nd = &g->nodes[stack[--top]];
+        for (int k = 0; k < nd->num_inputs; k++)
+            if (fed_index(b, nd->inputs[k]) < 0) PUSH(nd->inputs[k].node);
+        for (int k = 0; k < nd->num_controls; k++) PUSH(nd->controls[k]);
+    }
+#undef PUSH
+    free(stack);
+    return NULL;
+}
+
+static int node_outputs(pl__node_kind kind, int from_graph) {
+    int n = kind == PL__KIND_SWITCH || kind == PL__KIND_MERGE ? 2 : 1;
+    if (kind == PL__KIND_CONTROL_TRIGGER) n = 0;
+    return from_graph > n ? from_graph : n;
+}
+
+static pl_status create_nodes(builder *b) {
+    const pl_graph *g = b->g;
+    pl_exec *e = b->e;
+    int n = 0;
+    for (int i = 0; i < g->num_nodes; i++)
+        if (b->map[i] >= 0) b->map[i] = n++;
+    e->num_nodes = n + b->num_feeds + b->num_fetches;
+    e->nodes = calloc((size_t)e->num_nodes + 1, sizeof *e->nodes);
+    if (!e->nodes) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    for (int i = 0; i < g->num_nodes; i++) {
+        if (b->map[i] < 0) continue;
+        pl__xnode *x = &e->nodes[b->map[i]];
+        const pl_node *nd = &g->nodes[i];
+        x->name = nd->name;
+        x->node = nd;
+        x->role = PL__XN_NODE;
+        x->kind = g->kinds[i];
+        x->num_inputs = nd->num_inputs;
+        x->num_outputs = node_outputs(x->kind, nd->num_outputs);
+        x->frame = g->node_frame[i];
+        x->child_frame = x->kind == PL__KIND_ENTER ? g->out_frame[i] : -1;
+        x->constant_enter = x->kind == PL__KIND_ENTER && pl_attr_bool_or(nd->attrs, "is_constant", false);
+    }
+    for (int i = 0; i < b->num_feeds; i++) {
+        pl__xnode *x = &e->nodes[n + i];
+        x->name = g->nodes[b->feeds[i].node].name;
+        x->role = PL__XN_FEED;
+        x->io_index = i;
+        x->num_outputs = 1;
+        x->frame = PL__FRAME_ROOT;
+        x->child_frame = -1;
+    }
+    for (int i = 0; i < b->num_fetches; i++) {
+        pl__xnode *x = &e->nodes[n + b->num_feeds + i];
+        x->name = g->nodes[b->fetches[i].node].name;
+        x->role = PL__XN_FETCH;
+        x->io_index = i;
+        x->num_inputs = 1;
+        x->frame = PL__FRAME_ROOT;
+        x->child_frame = -1;
+    }
+    e->num_feeds = b->num_feeds;
+    e->num_fetches = b->num_fetches;
+    return NULL;
+}
+
+/* The execution node and output feeding input endpoint `ep`. */
+static void source_of(const builder *b, pl_endpoint ep, int *src, int *slot) {
+    int f = fed_index(b, ep);
+    if (f >= 0) {
+        *src = b->e->num_nodes - b->num_fetches - b->num_feeds + f;
+        *slot = 0;
+    } else {
+        *src = b->map[ep.node];
+        *slot = ep.index;
+    }
+}
+
+/* Calls fn for every in-edge of execution node xi: (src, src_slot, k) with
+ * k the input index, or -1 (and src_slot -1) for a control edge. */
+static void for_each_in_edge(builder *b, int xi, void (*fn)(builder *b, int xi, int src, int slot, int k)) {
+    const pl__xnode *x = &b->e->nodes[xi];
+    int src, slot;
+    if (x->role == PL__XN_NODE) {
+        for (int k = 0; k < x->node->num_inputs; k++) {
+            source_of(b, x->node->inputs[k], &src, &slot);
+            fn(b, xi, src, slot, k);
+        }
+        for (int c = 0; c < x->node->num_controls; c++) fn(b, xi, b->map[x->node->controls[c]], -1, -1);
+    } else if (x->role == PL__XN_FETCH) {
+        source_of(b, b->fetches[x->io_index], &src, &slot);
+        fn(b, xi, src, slot, 0);
+    }
+}
+
+static void count_edge(builder *b, int xi, int src, int slot, int k) {
+    (void)slot;
+    pl__xnode *x = &b->e->nodes[xi];
+    if (k < 0) {
+        b->e->nodes[src].num_out_controls++;
+        x->initial_pending++; /* counts control inputs for now */
+    } else {
+        b->e->nodes[src].num_out_edges++;
+    }
+}
+
+static void fill_edge(builder *b, int xi, int src, int slot, int k) {
+    pl__xnode *s = &b->e->nodes[src];
+    if (k < 0)
+        s->out_controls[s->num_out_controls++] = xi;
+    else
+        s->out_edges[s->num_out_edges++] = (pl__xedge){xi, b->e->nodes[xi].input_base + k, slot};
+}
+
+static pl_status layout_frames(builder *b) {
+    const pl_graph *g = b->g;
+    pl_exec *e = b->e;
+    e->num_frames = g->num_frames;
+    e->frames = calloc((size_t)e->num_frames, sizeof *e->frames);
+    if (!e->frames) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    for (int f = 0; f < e->num_frames; f++) {
+        e->frames[f].parent = g->frames[f].parent;
+        e->frames[f].name = g->frames[f].name;
+        int p = g->frames[f].parallel_iterations;
+        e->frames[f].parallel_iterations = p > MAX_PARALLEL_ITERATIONS ? MAX_PARALLEL_ITERATIONS : p < 1 ? 1 : p;
+    }
+    for (int i = 0; i < e->num_nodes; i++) {
+        pl__xnode *x = &e->nodes[i];
+        pl__xframe *fr = &e->frames[x->frame];
+        x->local = fr->num_nodes++;
+        x->input_base = fr->num_slots;
+        if (fr->num_slots > INT32_MAX - x->num_inputs) return pl_error(PL_INVALID_ARGUMENT, "graph is too large");
+        fr->num_slots += x->num_inputs;
+        if (x->kind == PL__KIND_ENTER) e->frames[x->child_frame].num_enters++;
+        if (x->num_outputs > e->max_outputs) e->max_outputs = x->num_outputs;
+    }
+    for (int f = 0; f < e->num_frames; f++) {
+        e->frames[f].initial_pending = calloc((size_t)e->frames[f].num_nodes + 1, sizeof(int));
+        if (!e->frames[f].initial_pending) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    return NULL;
+}
+
+static pl_status build_edges(builder *b) {
+    pl_exec *e = b->e;
+    for (int i = 0; i < e->num_nodes; i++) for_each_in_edge(b, i, count_edge);
+    size_t total_data = 0, total_ctrl = 0;
+    for (int i = 0; i < e->num_nodes; i++) {
+        pl__xnode *x = &e->nodes[i];
+        int num_ctrl = x->initial_pending;
+        x->initial_pending = x->kind == PL__KIND_MERGE ? (num_ctrl << 1) | 1 : x->num_inputs + num_ctrl;
+        e->frames[x->frame].initial_pending[x->local] = x->initial_pending;
+        total_data += (size_t)x->num_out_edges;
+        total_ctrl += (size_t)x->num_out_controls;
+    }
+    e->edge_pool = malloc((total_data ? total_data : 1) * sizeof *e->edge_pool);
+    e->control_pool = malloc((total_ctrl ? total_ctrl : 1) * sizeof *e->control_pool);
+    if (!e->edge_pool || !e->control_pool) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    size_t de = 0, ce = 0;
+    for (int i = 0; i < e->num_nodes; i++) {
+        pl__xnode *x = &e->nodes[i];
+        x->out_edges = &e->edge_pool[de];
+        x->out_controls = &e->control_pool[ce];
+        de += (size_t)x->num_out_edges;
+        ce += (size_t)x->num_out_controls;
+        x->num_out_edges = x->num_out_controls = 0;
+    }
+    for (int i = 0; i < e->num_nodes; i++) for_each_in_edge(b, i, fill_edge);
+    int roots = 0;
+    for (int i = 0; i < e->num_nodes; i++)
+        if (e->nodes[i].initial_pending == 0) roots++;
+    e->roots = malloc(((size_t)roots + 1) * sizeof *e->roots);
+    if (!e->roots) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    for (int i = 0; i < e->num_nodes; i++)
+        if (e->nodes[i].initial_pending == 0) e->roots[e->num_roots++] = i;
+    return NULL;
+}
+
+static pl_status append(char **msg, size_t *len, const char *fmt, const char *a, const char *b) {
+    int n = snprintf(NULL, 0, fmt, a, b);
+    char *grown = realloc(*msg, *len + (size_t)n + 1);
+    if (!grown) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    snprintf(grown + *len, (size_t)n + 1, fmt, a, b);
+    *msg = grown;
+    *len += (size_t)n;
+    return NULL;
+}
+
+/* Finds every node's kernel first, so one error lists all missing ops. */
+static pl_status find_kernels(pl_exec *e) {
+    char *msg = NULL;
+    size_t len = 0;
+    pl_status st = NULL;
+    for (int i = 0; i < e->num_nodes && !st; i++) {
+        pl__xnode *x = &e->nodes[i];
+        if (x->role != PL__XN_NODE || x->kind != PL__KIND_OP) continue;
+        x->kernel = pl_kernel_find(x->node->op);
+        if (x->kernel && x->kernel->compute) continue;
+        st = append(&msg, &len, len ? "; Op type not registered '%s' in node '%s'" : "Op type not registered '%s' in node '%s'",
+                    x->node->op, x->name);
+    }
+    if (!st && msg) st = pl_error(PL_NOT_FOUND, "%s", msg);
+    free(msg);
+    return st;
+}
+
+pl_status pl__node_error(pl_status st, const char *node_name);
+
+static pl_status prepare_kernels(pl_exec *e) {
+    for (int i = 0; i < e->num_nodes; i++) {
+        pl__xnode *x = &e->nodes[i];
+        if (!x->kernel || !x->kernel->prepare) continue;
+        pl_kernel_prep p = {
+            .node_name = x->name,
+            .op = x->node->op,
+            .attrs = x->node->attrs,
+            .num_inputs = x->num_inputs,
+            .num_outputs = x->num_outputs,
+            .lib = NULL,
+            .session = e->session,
+        };
+        pl_status st = x->kernel->prepare(&p);
+        x->state = p.state;
+        if (st) return pl__node_error(st, x->name);
+        if (p.num_outputs > x->num_outputs) {
+            x->num_outputs = p.num_outputs;
+            if (x->num_outputs > e->max_outputs) e->max_outputs = x->num_outputs;
+        }
+    }
+    return NULL;
+}
+
+void pl_exec_free(pl_exec *e) {
+    if (!e) return;
+    for (int i = 0; i < e->num_nodes; i++) {
+        pl__xnode *x = &e->nodes[i];
+        if (x->kernel && x->kernel->release && x->state) x->kernel->release(x->state);
+    }
+    for (int f = 0; f < e->num_frames; f++) free(e->frames[f].initial_pending);
+    free(e->frames);
+    free(e->nodes);
+    free(e->roots);
+    free(e->edge_pool);
+    free(e->control_pool);
+    free(e);
+}
+
+int pl_exec_num_nodes(const pl_exec *e) { return e->num_nodes; }
+
+pl_status pl_exec_prepare(const pl_graph *g, pl_session *session, int num_feeds, const char *const *feeds,
+                          int num_fetches, const char *const *fetches, int num_targets, const char *const *targets,
+                          pl_exec **out) {
+    if (num_feeds < 0 || num_fetches < 0 || num_targets < 0)
+        return pl_error(PL_INVALID_ARGUMENT, "negative number of feeds, fetches or targets");
+    builder b = {.g = g};
+    b.e = calloc(1, sizeof *b.e);
+    if (!b.e) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    b.e->graph = g;
+    b.e->session = session;
+    pl_status st = resolve(&b, num_feeds, feeds, num_fetches, fetches, num_targets, targets);
+    if (!st) st = mark_needed(&b);
+    if (!st) st = create_nodes(&b);
+    if (!st) st = layout_frames(&b);
+    if (!st) st = build_edges(&b);
+    if (!st) st = find_kernels(b.e);
+    if (!st) st = prepare_kernels(b.e);
+    free(b.feeds);
+    free(b.fetches);
+    free(b.targets);
+    free(b.has_fed_output);
+    free(b.map);
+    if (st) {
+        pl_exec_free(b.e);
+        return st;
+    }
+    *out = b.e;
+    return NULL;
+}

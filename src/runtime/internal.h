@@ -1,0 +1,165 @@
+/* Declarations shared between the runtime's files; not for other modules. */
+#ifndef PL_RUNTIME_INTERNAL_H
+#define PL_RUNTIME_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ops/kernel.h"
+#include "runtime/executor.h"
+#include "runtime/graph.h"
+#include "runtime/model.h"
+#include "runtime/session.h"
+#include "tensorflow/core/framework/attr_value.pb-c.h"
+#include "tensorflow/core/framework/tensor.pb-c.h"
+
+/* ---- attributes (attrs.c) ---- */
+
+typedef struct pl__attr {
+    const char *name;
+    const Tensorflow__AttrValue *value;
+    pl_dtype *types;               /* list(type), converted at import */
+    _Atomic(pl_tensor *) tensor;   /* a tensor attr, converted on first use and shared */
+} pl__attr;
+
+struct pl_attrs {
+    int n;
+    pl__attr *items;
+};
+
+/* Builds an attr map over `n` (key, value) pairs; the values must outlive it. */
+pl_status pl__attrs_init(pl_attrs *a, size_t n, const char *const *keys,
+                         const Tensorflow__AttrValue *const *values);
+void pl__attrs_deinit(pl_attrs *a);
+const Tensorflow__AttrValue *pl__attrs_get(const pl_attrs *a, const char *name);
+
+/* ---- name lookup (name_map.c): open addressing over node names ---- */
+
+typedef struct pl__name_map {
+    size_t cap;       /* power of two */
+    int *slots;       /* node index + 1; 0 is empty */
+} pl__name_map;
+
+pl_status pl__name_map_build(pl__name_map *m, int n, const char *(*name_of)(void *arg, int i), void *arg);
+int pl__name_map_find(const pl__name_map *m, const char *name, size_t len,
+                      const char *(*name_of)(void *arg, int i), void *arg);
+void pl__name_map_free(pl__name_map *m);
+
+/* ---- graph structure (graph.c, graph_frames.c) ---- */
+
+enum {
+    PL__FRAME_ROOT = 0,
+};
+
+/* What the executor and the frame analysis need to know of a node's op. */
+typedef enum pl__node_kind {
+    PL__KIND_OP = 0,
+    PL__KIND_SWITCH,
+    PL__KIND_MERGE,
+    PL__KIND_ENTER,
+    PL__KIND_EXIT,
+    PL__KIND_NEXT_ITERATION,
+    PL__KIND_LOOP_COND,
+    PL__KIND_CONTROL_TRIGGER,
+} pl__node_kind;
+
+pl__node_kind pl__op_kind(const char *op);
+
+/* Loop frames found by the frame analysis. Frame 0 is the root. */
+typedef struct pl__frame_info {
+    char *name;              /* Enter's frame_name; "" for the root */
+    int parent;              /* -1 for the root */
+    int parallel_iterations; /* from the first Enter seen */
+} pl__frame_info;
+
+struct pl_graph {
+    Tensorflow__GraphDef *def;
+    bool owns_def;
+    int num_nodes;
+    pl_node *nodes;
+    pl_attrs *attrs;              /* one per node */
+    pl__node_kind *kinds;         /* one per node */
+    pl__name_map names;
+    int num_frames;
+    pl__frame_info *frames;
+    int *node_frame;              /* the frame each node runs in */
+    int *out_frame;               /* the frame its outputs flow into (differs for Enter and Exit) */
+    pl_endpoint *endpoint_pool;   /* storage behind nodes[i].inputs */
+    int *control_pool;            /* storage behind nodes[i].controls */
+};
+
+/* Checks for cycles outside loops and assigns every node its loop frame. */
+pl_status pl__graph_analyze(pl_graph *g);
+
+/* ---- prepared executions (exec_prepare.c, exec_run.c) ---- */
+
+typedef enum pl__xrole {
+    PL__XN_NODE = 0, /* a graph node */
+    PL__XN_FEED,     /* emits the run's feed `io_index` */
+    PL__XN_FETCH,    /* stores its input as the run's fetch `io_index` */
+} pl__xrole;
+
+typedef struct pl__xedge {
+    int dst;       /* execution node */
+    int dst_slot;  /* absolute input slot in dst's frame */
+    int src_slot;  /* output index of the source */
+} pl__xedge;
+
+typedef struct pl__xnode {
+    const char *name;
+    const pl_node *node;          /* NULL for feeds and fetches */
+    pl__xrole role;
+    pl__node_kind kind;
+    int io_index;
+    const pl_kernel_def *kernel;  /* PL__KIND_OP only */
+    void *state;
+    int num_inputs, num_outputs;
+    int frame;                    /* static frame (graph frame id) the node runs in */
+    int local;                    /* index among its frame's nodes */
+    int input_base;               /* first input slot in its frame */
+    int child_frame;              /* Enter: the frame it enters */
+    bool constant_enter;          /* Enter with is_constant: a loop invariant */
+    int initial_pending;
+    int num_out_edges;
+    pl__xedge *out_edges;
+    int num_out_controls;
+    int *out_controls;
+} pl__xnode;
+
+typedef struct pl__xframe {
+    int parent;
+    int num_nodes;
+    int num_slots;                /* input slots per iteration */
+    int num_enters;               /* Enter nodes leading into the frame */
+    int parallel_iterations;
+    int *initial_pending;         /* per local node */
+    const char *name;
+} pl__xframe;
+
+struct pl_exec {
+    const pl_graph *graph;
+    pl_session *session;
+    int num_nodes;
+    pl__xnode *nodes;
+    int num_frames;
+    pl__xframe *frames;
+    int num_feeds, num_fetches;
+    int num_roots;
+    int *roots;
+    int max_outputs;
+    pl__xedge *edge_pool;
+    int *control_pool;
+};
+
+/* Runs `e` within `run`; fetched[i] get new references. */
+pl_status pl__exec_execute(const pl_exec *e, struct pl_run *run, pl_tensor *const *feeds, pl_tensor **fetched);
+/* Releases tensors kernels allocated at output indices their node does not expose. */
+void pl__ctx_release_dropped(void);
+
+/* ---- models built elsewhere in the runtime ---- */
+
+/* Loads a SavedModel directory (saved_model*.c). */
+pl_status pl__saved_model_load(const char *dir, const pl_model_options *opt, pl_model **out);
+
+#endif
