@@ -96,10 +96,14 @@ static bool round_digits(double x, int ndig, uint64_t *d, int *k) {
 /* printf("%.<prec>g") of d * 10^(k - ndig + 1), d having exactly ndig digits. */
 static int format_g(char *buf, uint64_t d, int ndig, int k, int prec) {
     char digits[24];
-    for (int i = ndig - 1; i >= 0; i--) {
-        digits[i] = (char)('0' + d % 10);
-        d /= 10;
+    int i = ndig;
+    while (i >= 2) {
+        unsigned r = (unsigned)(d % 100);
+        d /= 100;
+        digits[--i] = digit_pairs[2 * r + 1];
+        digits[--i] = digit_pairs[2 * r];
     }
+    if (i) digits[0] = (char)('0' + d);
     while (ndig > 1 && digits[ndig - 1] == '0') ndig--;
     char *p = buf;
     if (k < -4 || k >= prec) {
@@ -182,25 +186,60 @@ int pl__json_format_float(float v, char *buf) {
     if (!isfinite(v)) return format_special(v, buf);
     char *p = buf;
     if (signbit(v)) *p++ = '-';
-    double x = fabs((double)v);
+    float av = fabsf(v);
+    double x = av;
     if (x == 0) {
         memcpy(p, "0.0", 3);
         return (int)(p - buf) + 3;
     }
-    uint64_t d;
-    int k;
-    if (!round_digits(x, 6, &d, &k)) return format_float_slow(v, buf);
-    int q = k - 5;
-    if (q < -10 || q > 10) return format_float_slow(v, buf);
-    /* d < 2^24 and |q| <= 10: one float operation rounds d * 10^q exactly
-     * as strtof would. */
-    float back = q < 0 ? (float)d / pow10_f[-q] : (float)d * pow10_f[q];
+    /* One scaling to nine digits serves both candidates: x * 10^(8-k) lies in
+     * [1e8, 1e9) and is within 6e-8 of exact (one rounded operation), far
+     * inside the 1e-6 margin kept from every rounding tie. */
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    int e2 = (int)((bits >> 52) & 0x7ff) - 1023;
+    int k = (e2 * 315653) >> 20; /* floor(e2 * log10(2)), off by at most one */
+    double s9 = 0;
+    for (int iter = 0;; iter++) {
+        int q = 8 - k;
+        if (iter == 3 || q < -22 || q > 22) return format_float_slow(v, buf);
+        s9 = q >= 0 ? x * pow10_d[q] : x / pow10_d[-q];
+        if (s9 < 1e8) {
+            k--;
+        } else if (s9 >= 1e9) {
+            k++;
+        } else {
+            break;
+        }
+    }
+    uint32_t whole = (uint32_t)s9;
+    double frac = s9 - whole;
+    /* Six digits first: they win when they read back as v. */
+    double r = (double)(whole % 1000) + frac;
+    if (fabs(r - 500) < 1e-6) return format_float_slow(v, buf);
+    uint32_t d6 = whole / 1000 + (r > 500);
+    int k6 = k;
+    if (d6 == 1000000) {
+        d6 = 100000;
+        k6++;
+    }
+    int q6 = k6 - 5;
+    if (q6 < -10 || q6 > 10) return format_float_slow(v, buf);
+    /* d6 < 2^24 and |q6| <= 10: one float operation rounds d6 * 10^q6 the
+     * way strtof does. */
+    float back = q6 < 0 ? (float)d6 / pow10_f[-q6] : (float)d6 * pow10_f[q6];
     int n;
-    if (back == (float)x) {
-        n = format_g(p, d, 6, k, 6);
+    if (back == av) {
+        n = format_g(p, d6, 6, k6, 6);
     } else {
-        if (!round_digits(x, 9, &d, &k)) return format_float_slow(v, buf);
-        n = format_g(p, d, 9, k, 9);
+        if (fabs(frac - 0.5) < 1e-6) return format_float_slow(v, buf);
+        uint32_t d9 = whole + (frac > 0.5);
+        int k9 = k;
+        if (d9 == 1000000000) {
+            d9 = 100000000;
+            k9++;
+        }
+        n = format_g(p, d9, 9, k9, 9);
     }
     n += (int)(p - buf);
     return add_point_zero(buf, n);

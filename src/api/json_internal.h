@@ -96,6 +96,67 @@ static inline int64_t pl__json_num_i64(const pl__json_num *n) {
     return n->neg ? (int64_t)(0 - n->mag) : (int64_t)n->mag;
 }
 
+extern const double pl__json_exact_pow10[23];  /* 1e0 .. 1e22, exact in double */
+
+/* The common numbers, fast: [-]digits[.digits] with at most 19 digits whose
+ * value Clinger's method gives exactly (one correctly rounded division).
+ * Returns the end, or NULL to send the number to pl__json_parse_number.
+ * The value is rapidjson's GetDouble(): "-0" is an integer, so +0.0. */
+static inline const char *pl__json_fast_double(const char *s, double *out) {
+    bool neg = *s == '-';
+    s += neg;
+    const char *digits = s;
+    uint64_t w;
+    if (*s == '0') {
+        w = 0;
+        s++;
+    } else if ((unsigned)(*s - '1') < 9) {
+        w = (uint64_t)(*s++ - '0');
+        while ((unsigned)(*s - '0') < 10) w = w * 10 + (uint64_t)(*s++ - '0');
+    } else {
+        return NULL;
+    }
+    int e10 = 0, dot = 0;
+    if (*s == '.') {
+        dot = 1;
+        const char *f = ++s;
+        while ((unsigned)(*s - '0') < 10) w = w * 10 + (uint64_t)(*s++ - '0');
+        if (s == f) return NULL;
+        e10 = -(int)(s - f);
+        while (e10 < 0 && w % 10 == 0 && w) {
+            w /= 10;
+            e10++;
+        }
+    } else if (w == 0) {
+        neg = false;
+    }
+    /* More than 19 digits may have wrapped w. */
+    if ((*s | 0x20) == 'e' || s - digits - dot > 19 || w > (1ull << 53) || e10 < -22) return NULL;
+    double d = e10 < 0 ? (double)w / pl__json_exact_pow10[-e10] : (double)w;
+    *out = neg ? -d : d;
+    return s;
+}
+
+/* Integers without fraction or exponent, at most 18 digits. */
+static inline const char *pl__json_fast_int(const char *s, int64_t *out) {
+    bool neg = *s == '-';
+    s += neg;
+    const char *digits = s;
+    uint64_t w;
+    if (*s == '0') {
+        w = 0;
+        s++;
+    } else if ((unsigned)(*s - '1') < 9) {
+        w = (uint64_t)(*s++ - '0');
+        while ((unsigned)(*s - '0') < 10) w = w * 10 + (uint64_t)(*s++ - '0');
+    } else {
+        return NULL;
+    }
+    if (*s == '.' || (*s | 0x20) == 'e' || s - digits > 18) return NULL;
+    *out = neg ? -(int64_t)w : (int64_t)w;
+    return s;
+}
+
 /* Decimal to double, correctly rounded: w * 10^e10, where w holds the first
  * 19 significant digits; `truncated` says digits were dropped, and then
  * [text, text_end) is the full number for the slow path. */

@@ -9,8 +9,8 @@
 
 #include "api/json_internal.h"
 
-static const double exact_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+const double pl__json_exact_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 /* 64x64 -> 128-bit product without compiler extensions. */
 static void mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo) {
@@ -84,7 +84,7 @@ double pl__json_decimal_to_double(uint64_t w, int e10, bool truncated, const cha
     if (!truncated) {
         if (w <= (1ull << 53) && e10 >= -22 && e10 <= 22) {
             double d = (double)w;
-            return e10 < 0 ? d / exact_pow10[-e10] : d * exact_pow10[e10];
+            return e10 < 0 ? d / pl__json_exact_pow10[-e10] : d * pl__json_exact_pow10[e10];
         }
         double r;
         if (eisel_lemire(w, e10, &r)) return r;

@@ -369,6 +369,53 @@ static bool leaf(ctx *x, int level, bool first_chain, pl_status *err) {
     }
 }
 
+/* Stores a plain number at c->p into a numeric accumulator; false (nothing
+ * consumed) when the general path must decide. */
+static inline bool store_number_fast(ctx *x) {
+    pl__json_acc *a = x->acc;
+    if (x->tv->failed || (a->nbytes + 8 > a->cap_nbytes && !acc_grow(a))) return false;
+    unsigned char *slot = a->data + a->nbytes;
+    const char *end;
+    switch (a->dtype) {
+    case PL_DT_FLOAT: {
+        double d;
+        if (!(end = pl__json_fast_double(x->c->p, &d))) return false;
+        float f = (float)d;
+        memcpy(slot, &f, 4);
+        break;
+    }
+    case PL_DT_DOUBLE: {
+        double d;
+        if (!(end = pl__json_fast_double(x->c->p, &d))) return false;
+        memcpy(slot, &d, 8);
+        break;
+    }
+    case PL_DT_INT32:
+    case PL_DT_INT64:
+    case PL_DT_UINT8: {
+        int64_t v;
+        if (!(end = pl__json_fast_int(x->c->p, &v))) return false;
+        if (a->dtype == PL_DT_INT64) {
+            memcpy(slot, &v, 8);
+        } else if (v < INT32_MIN || v > INT32_MAX) {
+            return false; /* not IsInt(): the general path reports it */
+        } else if (a->dtype == PL_DT_INT32) {
+            int32_t i = (int32_t)v;
+            memcpy(slot, &i, 4);
+        } else {
+            *slot = (uint8_t)v;
+        }
+        break;
+    }
+    default: return false;
+    }
+    a->nbytes += a->elem_nbytes;
+    a->count++;
+    x->tv->count++;
+    x->c->p = end;
+    return true;
+}
+
 /* A list at `level` (0 for the outermost). */
 static bool list(ctx *x, int level, bool first_chain, pl_status *err) {
     pl__json_cur *c = x->c;
@@ -392,6 +439,26 @@ static bool list(ctx *x, int level, bool first_chain, pl_status *err) {
         c->p++;
     } else {
         for (;;) {
+            /* The hot path: a number where numbers belong. Anything else, or
+             * a number the fast parsers leave alone, takes the general path. */
+            if (tv->rank == level + 1 && !first && store_number_fast(x)) {
+                n++;
+                const char *p = c->p;
+                while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') p++;
+                if (*p == ',') {
+                    p++;
+                    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') p++;
+                    c->p = p;
+                    if (*p == ']') return pl__json_fail(c, PL__JSON_ERR_VALUE_INVALID, p);
+                    continue;
+                }
+                c->p = p;
+                if (*p == ']') {
+                    c->p++;
+                    break;
+                }
+                return pl__json_fail(c, PL__JSON_ERR_ARRAY_MISS_COMMA_OR_SQUARE, p);
+            }
             bool ok;
             if (first) {
                 ok = pl__json_skip_value(c);
