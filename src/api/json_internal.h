@@ -217,6 +217,7 @@ pl_status pl__json_acc_finish(pl__json_acc *a, int rank, const int64_t *dims, pl
 typedef struct pl__json_tval {
     int rank;                   /* -1 until the first leaf */
     int max_rank;               /* deeper values are refused */
+    const char *start;          /* the value's first byte, for error texts */
     int64_t dims[PL_MAX_RANK];
     int64_t count;              /* values stored from this JSON value */
     bool failed;                /* an error was found: stop storing */

@@ -426,9 +426,10 @@ static bool list(ctx *x, int level, bool first_chain, pl_status *err) {
         return true;
     }
     if (first_chain && level >= tv->max_rank) {
-        const char *start = c->p;
+        /* The rest of this value is skipped iteratively: nesting depth never
+         * becomes recursion depth. */
         if (!pl__json_skip_value(c)) return false;
-        *err = pl__json_value_error(PL_INVALID_ARGUMENT, c, start, " has more than %d dimensions", tv->max_rank);
+        *err = pl__json_value_error(PL_INVALID_ARGUMENT, c, tv->start, " has more than %d dimensions", tv->max_rank);
         return true;
     }
     c->p++;
@@ -511,6 +512,7 @@ bool pl__json_decode_tensor(pl__json_cur *c, pl__json_acc *acc, pl__json_tval *t
     ctx x = {c, acc, tv, scratch};
     tv->rank = -1;
     tv->count = 0;
+    tv->start = c->p;
     *err = NULL;
     bool ok = *c->p == '[' ? list(&x, 0, true, err) : leaf(&x, 0, true, err);
     if (*err) tv->failed = true;

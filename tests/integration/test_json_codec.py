@@ -458,5 +458,51 @@ class RoundTrip(unittest.TestCase):
         self.assertEqual(out["min_size"], 40.0)
 
 
+class Examples(unittest.TestCase):
+    """classify/regress bodies become serialized tf.Example protos, read back with the protobuf library."""
+
+    def decode(self, body):
+        from tensorflow.core.example import example_pb2
+        out = run(["examples"], body if isinstance(body, str) else json.dumps(body)).decode().splitlines()
+        self.assertFalse(out[0].startswith("ERROR"), out)
+        def parse(line):
+            ex = example_pb2.Example()
+            ex.ParseFromString(bytes.fromhex(line))
+            return ex
+        return out[0][len("signature "):], (None if out[1] == "-" else parse(out[1])), [parse(l) for l in out[2:]]
+
+    def features(self, ex):
+        out = {}
+        for name, f in ex.features.feature.items():
+            kind = f.WhichOneof("kind")
+            out[name] = (kind, list(getattr(f, kind).value)) if kind else (None, [])
+        return out
+
+    def test_kinds_values_and_context(self):
+        body = {"signature_name": "classify_x",
+                "examples": [{"f": 1.5, "i": [1, -2, True], "s": "héllo", "b": {"b64": base64.b64encode(b"\x00\xff").decode()},
+                              "l": [0.25, 2.0], "e": []},
+                             {"i": -9223372036854775808, "j": 5},
+                             {}],
+                "context": {"c": ["a", "b"]}}
+        # A repeated name, which a dict cannot hold: written into the text.
+        text = json.dumps(body).replace('"j": 5', '"i": 5')
+        name, ctx, exs = self.decode(text)
+        self.assertEqual(name, "classify_x")
+        self.assertEqual(self.features(ctx), {"c": ("bytes_list", [b"a", b"b"])})
+        self.assertEqual(len(exs), 3)
+        self.assertEqual(self.features(exs[0]), {
+            "f": ("float_list", [1.5]), "i": ("int64_list", [1, -2, 1]), "s": ("bytes_list", ["héllo".encode()]),
+            "b": ("bytes_list", [b"\x00\xff"]), "l": ("float_list", [0.25, 2.0]), "e": (None, [])})
+        # A repeated feature name keeps its last value, as the proto map assignment does.
+        self.assertEqual(self.features(exs[1]), {"i": ("int64_list", [5])})
+        self.assertEqual(exs[2].ByteSize(), 0)
+
+    def test_floats_are_float32(self):
+        _, _, exs = self.decode({"examples": [{"x": [0.1, 1e-3, 3.4e38]}]})
+        got = self.features(exs[0])["x"][1]
+        self.assertEqual(got, [float(np.float32(v)) for v in (0.1, 1e-3, 3.4e38)])
+
+
 if __name__ == "__main__":
     unittest.main()
