@@ -50,13 +50,18 @@ const char *pl__dnnl_impl_name(const_dnnl_primitive_desc_t pd) {
 }
 
 pl_status pl__dnnl_pd_fast(const_dnnl_op_desc_t op_desc, dnnl_primitive_desc_t *pd) {
+    return pl__dnnl_pd_fast_hint(op_desc, NULL, pd);
+}
+
+pl_status pl__dnnl_pd_fast_hint(const_dnnl_op_desc_t op_desc, const_dnnl_primitive_desc_t hint,
+                                dnnl_primitive_desc_t *pd) {
     *pd = NULL;
     dnnl_engine_t eng;
     PL_TRY(pl__dnnl_engine(&eng));
     dnnl_primitive_attr_t attr;
     PL_TRY(pl__dnnl_attr(&attr));
     dnnl_primitive_desc_iterator_t it;
-    dnnl_status_t s = dnnl_primitive_desc_iterator_create(&it, op_desc, attr, eng, NULL);
+    dnnl_status_t s = dnnl_primitive_desc_iterator_create(&it, op_desc, attr, eng, hint);
     dnnl_primitive_attr_destroy(attr);
     if (s == dnnl_unimplemented || s == dnnl_invalid_arguments) return NULL;
     PL_TRY(pl__dnnl_check(s, "dnnl_primitive_desc_iterator_create"));

@@ -37,6 +37,9 @@ pl_status pl__dnnl_attr(dnnl_primitive_attr_t *attr);
  * without an error when oneDNN has only reference kernels or rejects the
  * descriptor, so the caller can fall back to its own kernel. */
 pl_status pl__dnnl_pd_fast(const_dnnl_op_desc_t op_desc, dnnl_primitive_desc_t *pd);
+/* Same for a backward primitive, which oneDNN derives from its forward one. */
+pl_status pl__dnnl_pd_fast_hint(const_dnnl_op_desc_t op_desc, const_dnnl_primitive_desc_t hint,
+                                dnnl_primitive_desc_t *pd);
 
 /* The implementation name of a primitive descriptor ("jit:avx2", ...). */
 const char *pl__dnnl_impl_name(const_dnnl_primitive_desc_t pd);

@@ -10,7 +10,8 @@
 
 typedef struct math_state {
     int op;         /* pl__binop, pl__unop or pl__redop, by kernel */
-    bool flag;      /* incompatible_shape_error / keep_dims / Truncate / NCHW / ArgMax */
+    bool flag;      /* incompatible_shape_error / keep_dims / Truncate / NCHW / ArgMax / exclusive */
+    bool reverse;   /* Cumsum, Cumprod */
     float alpha;    /* LeakyRelu */
     pl_dtype dtype; /* Cast's DstT, ArgMax's output_type */
 } math_state;
@@ -150,6 +151,24 @@ static pl_status arg_compute(pl_kernel_ctx *c) {
     return set_output(c, pl__math_arg(s->flag, c->inputs[0], c->inputs[1], s->dtype, &t), &t);
 }
 
+static pl_status scan_prepare(pl_kernel_prep *p) {
+    math_state *s = NULL;
+    PL_TRY(new_state(p, &s));
+    s->op = !strcmp(p->op, "Cumprod");
+    s->flag = pl_attr_bool_or(p->attrs, "exclusive", false);
+    s->reverse = pl_attr_bool_or(p->attrs, "reverse", false);
+    pl_dtype t = attr_dtype(p, "T");
+    if (t != PL_DT_INVALID && !pl__scan_supports(t)) return no_kernel(p, "T", t);
+    return NULL;
+}
+
+static pl_status scan_compute(pl_kernel_ctx *c) {
+    const math_state *s = c->state;
+    PL_TRY(need_inputs(c, 2));
+    pl_tensor *t = NULL;
+    return set_output(c, pl__math_scan(s->op, c->inputs[0], c->inputs[1], s->flag, s->reverse, &t), &t);
+}
+
 /* ---- Select, SelectV2, ClipByValue, AddN, BiasAdd ---- */
 
 static pl_status select_compute(pl_kernel_ctx *c) {
@@ -219,6 +238,9 @@ const pl_kernel_def pl_kernels_math[] = {
     REDUCE("Sum"), REDUCE("Mean"), REDUCE("Prod"), REDUCE("Max"), REDUCE("Min"), REDUCE("All"), REDUCE("Any"),
     {.op = "ArgMax", .prepare = arg_prepare, .compute = arg_compute, .release = free},
     {.op = "ArgMin", .prepare = arg_prepare, .compute = arg_compute, .release = free},
+
+    {.op = "Cumsum", .prepare = scan_prepare, .compute = scan_compute, .release = free},
+    {.op = "Cumprod", .prepare = scan_prepare, .compute = scan_compute, .release = free},
 
     {.op = "Select", .compute = select_compute, .flags = K},
     {.op = "SelectV2", .compute = select_v2_compute, .flags = K},

@@ -138,4 +138,11 @@ bool pl__arg_supports(pl_dtype dt);
 pl_status pl__math_arg(bool is_max, const pl_tensor *x, const pl_tensor *dim, pl_dtype out_type,
                        pl_tensor **out);
 
+/* ---- Cumsum / Cumprod ---- */
+
+bool pl__scan_supports(pl_dtype dt);
+/* Running sum (or product) of x along the dim in the scalar `axis`. */
+pl_status pl__math_scan(bool prod, const pl_tensor *x, const pl_tensor *axis, bool exclusive, bool reverse,
+                        pl_tensor **out);
+
 #endif

@@ -106,7 +106,7 @@ void pl__conv_cache_counts(pl__conv *c, int *plans, int *weights) {
 
 /* The filter as oneDNN sees it: (O, I, H, W), or (G, O/G, I/G, H, W) when
  * grouped, over TensorFlow's HWIO memory. */
-static pl_status filter_md(const pl__conv_geom *g, bool any, dnnl_memory_desc_t *md) {
+pl_status pl__conv_filter_md(const pl__conv_geom *g, bool any, dnnl_memory_desc_t *md) {
     const int64_t cin_g = g->c / g->groups;
     if (g->groups == 1) {
         dnnl_dims_t d = {g->oc, cin_g, g->kh, g->kw};
@@ -125,9 +125,9 @@ static pl_status conv_plan_build(const pl__conv_geom *g, conv_plan *p) {
     dnnl_dims_t sd = {g->n, g->c, g->h, g->w}, dd = {g->n, g->oc, g->oh, g->ow};
     PL_TRY(pl__dnnl_check(dnnl_memory_desc_init_by_tag(&p->src_md, 4, sd, dnnl_f32, tag), "input md"));
     PL_TRY(pl__dnnl_check(dnnl_memory_desc_init_by_tag(&p->dst_md, 4, dd, dnnl_f32, tag), "output md"));
-    PL_TRY(filter_md(g, false, &p->wuser_md));
+    PL_TRY(pl__conv_filter_md(g, false, &p->wuser_md));
     dnnl_memory_desc_t wany;
-    PL_TRY(filter_md(g, true, &wany));
+    PL_TRY(pl__conv_filter_md(g, true, &wany));
     dnnl_dims_t strides = {g->stride[0], g->stride[1]};
     dnnl_dims_t dil = {g->dilation[0] - 1, g->dilation[1] - 1};
     dnnl_dims_t pl = {g->pad_top, g->pad_left}, pr = {g->pad_bottom, g->pad_right};

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <dnnl.h>
+
 #include "ops/kernel.h"
 
 /* ---- window geometry ---- */
@@ -59,11 +61,18 @@ typedef struct pl__conv_geom {
 pl_status pl__conv_geometry(const pl__window_attrs *w, bool depthwise, const pl_tensor *x, const pl_tensor *f,
                             pl__conv_geom *g);
 
+/* The filter as oneDNN sees it over TensorFlow's HWIO memory: (O, I, H, W),
+ * or (G, O/G, I/G, H, W) when grouped; `any` leaves the layout to oneDNN. */
+pl_status pl__conv_filter_md(const pl__conv_geom *g, bool any, dnnl_memory_desc_t *md);
+
 /* Direct convolution in C, double accumulation: the fallback where oneDNN has
  * only a reference kernel, and the cross-check in tests. The filter is HWIO
  * with input depth c / groups (a depthwise filter [kh,kw,c,m] is the same
  * memory as [kh,kw,1,c*m] with groups = c). */
 void pl__conv2d_direct(const pl__conv_geom *g, const float *x, const float *f, float *y);
+/* The transposed convolution (gradient of the input) with the same geometry:
+ * dy has the output's shape, dx the input's. */
+void pl__conv2d_transpose_direct(const pl__conv_geom *g, const float *dy, const float *f, float *dx);
 
 /* A convolution node's state: attrs and caches. */
 typedef struct pl__conv pl__conv;
@@ -104,6 +113,10 @@ pl_status pl__nn_conv2d_prepare(pl_kernel_prep *p);
 pl_status pl__nn_depthwise_prepare(pl_kernel_prep *p);
 pl_status pl__nn_conv_compute(pl_kernel_ctx *c);
 void pl__nn_conv_release(void *state);
+
+pl_status pl__nn_conv_transpose_prepare(pl_kernel_prep *p);
+pl_status pl__nn_conv_transpose_compute(pl_kernel_ctx *c);
+void pl__nn_conv_transpose_release(void *state);
 
 pl_status pl__nn_maxpool_prepare(pl_kernel_prep *p);
 pl_status pl__nn_maxpool_v2_prepare(pl_kernel_prep *p);

@@ -25,6 +25,7 @@ const pl_kernel_def pl_kernels_state[] = {
     K_NOPREP("VarIsInitializedOp", is_initialized, S),
     K_NOPREP("IsVariableInitialized", is_initialized, S),
     K("DestroyResourceOp", destroy_resource, pl__state_release, S),
+    K_NOPREP("DisableCopyOnRead", disable_copy_on_read, S),
     K("ResourceGather", resource_gather, NULL, S),
     K("ResourceApplyGradientDescent", apply_gradient_descent, pl__state_release, S),
     K("ApplyGradientDescent", apply_gradient_descent, pl__state_release, S),

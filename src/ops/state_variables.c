@@ -378,6 +378,16 @@ pl_status pl__state_is_initialized_compute(pl_kernel_ctx *c) {
     return NULL;
 }
 
+/* ---- DisableCopyOnRead ---- */
+
+/* TensorFlow switches a variable out of copy-on-read mode before saving it;
+ * plinth's values are immutable and never copied on read, so only the
+ * handle is checked. */
+pl_status pl__state_disable_copy_on_read_compute(pl_kernel_ctx *c) {
+    pl__variable *v = NULL;
+    return pl__variable_from_input(c, 0, &v);
+}
+
 /* ---- DestroyResourceOp ---- */
 
 pl_status pl__state_destroy_resource_prepare(pl_kernel_prep *p) {

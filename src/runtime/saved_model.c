@@ -8,6 +8,7 @@
 
 #include "base/file.h"
 #include "base/log.h"
+#include "pb/pb.h"
 #include "runtime/executor.h"
 #include "runtime/internal.h"
 #include "runtime/saved_model_internal.h"
@@ -116,22 +117,30 @@ static pl_status no_matching_meta_graph(const tag_set *t) {
 
 /* ---- reading saved_model.pb ---- */
 
+/* saved_model.pb, else saved_model.pbtxt (text format), as TensorFlow's reader looks for them. */
 static pl_status read_saved_model(const char *dir, Tensorflow__SavedModel **out) {
     char *pb = pl_path_join(dir, "saved_model.pb"), *pbtxt = pl_path_join(dir, "saved_model.pbtxt");
     pl_status st = pb && pbtxt ? NULL : oom();
-    char *data = NULL;
-    size_t n = 0;
+    bool text = false;
     if (!st && !pl_path_exists(pb)) {
         if (pl_path_exists(pbtxt))
-            st = pl_error(PL_UNIMPLEMENTED, "SavedModels in text format (%s) are not supported; convert it to "
-                                            "saved_model.pb", pbtxt);
+            text = true;
         else
             st = pl_error(PL_NOT_FOUND, "Could not find SavedModel .pb or .pbtxt at supplied export directory path: "
                                         "%s", dir);
     }
-    if (!st) st = pl_file_read(pb, MAX_SAVED_MODEL_BYTES, &data, &n);
-    if (!st && !(*out = tensorflow__saved_model__unpack(NULL, n, (const uint8_t *)data)))
-        st = pl_error(PL_DATA_LOSS, "Can't parse %s as binary proto", pb);
+    const char *path = text ? pbtxt : pb;
+    char *data = NULL;
+    size_t n = 0;
+    if (!st) st = pl_file_read(path, MAX_SAVED_MODEL_BYTES, &data, &n);
+    if (!st && text) {
+        ProtobufCMessage *m = NULL;
+        st = pl_pb_parse_text(&tensorflow__saved_model__descriptor, data, n, &m);
+        if (st) st = pl_status_prefix(st, "%s: ", path);
+        else *out = (Tensorflow__SavedModel *)m;
+    } else if (!st && !(*out = tensorflow__saved_model__unpack(NULL, n, (const uint8_t *)data))) {
+        st = pl_error(PL_DATA_LOSS, "Can't parse %s as binary proto", path);
+    }
     free(data);
     free(pb);
     free(pbtxt);

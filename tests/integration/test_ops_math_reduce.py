@@ -8,7 +8,7 @@ import unittest
 
 import numpy as np
 from graphlib import GraphError, const, dtype_attr, node, placeholder, run
-from mathref import FLOATS, INTS, reduce_ref
+from mathref import FLOATS, INTS, reduce_ref, wrap
 
 RNG = np.random.default_rng(99)
 NUMERIC_OPS = ["Sum", "Mean", "Prod", "Max", "Min"]
@@ -223,6 +223,63 @@ class ArgMinMax(unittest.TestCase):
             self.assertIn(text, str(cm.exception))
         amax, _ = self.run_arg(np.zeros((0, 3), np.float32), 1)
         self.assertEqual(amax.shape, (0,))
+
+
+def scan_ref(prod, x, axis, exclusive, reverse):
+    """Sequential running sum/product in the element type (integers wrap)."""
+    x = np.moveaxis(x, axis, -1)
+    if reverse:
+        x = x[..., ::-1]
+    out = np.empty(x.shape, dtype=x.dtype)
+    acc = np.full(x.shape[:-1], 1 if prod else 0, dtype=object if x.dtype.kind in "iu" else x.dtype)
+    for i in range(x.shape[-1]):
+        with np.errstate(over="ignore"):
+            nxt = acc * x[..., i] if prod else acc + x[..., i]
+            if x.dtype.kind in "iu":
+                nxt = wrap(nxt, x.dtype).astype(object)
+            else:
+                nxt = np.asarray(nxt).astype(x.dtype)
+        out[..., i] = acc if exclusive else nxt
+        acc = nxt
+    if reverse:
+        out = out[..., ::-1]
+    return np.moveaxis(out, -1, axis)
+
+
+class Scans(unittest.TestCase):
+    def run_scan(self, x, axis, exclusive=False, reverse=False, idx=np.int32):
+        nodes = [placeholder("x", x.dtype.type), const("a", np.asarray(axis, idx))]
+        for op in ("Cumsum", "Cumprod"):
+            nodes.append(node(op, op, ["x", "a"], T=x.dtype.type, Tidx=idx, exclusive=exclusive, reverse=reverse))
+        return run(nodes, feeds={"x": x}, fetches=["Cumsum", "Cumprod"])
+
+    def test_axes_flags_dtypes(self):
+        for dt in FLOATS + INTS:
+            x = values(dt, (3, 4, 2))
+            if np.dtype(dt).kind == "f":
+                x = (x / 3).astype(dt)
+            for axis in [0, 1, -1]:
+                for exclusive in (False, True):
+                    for reverse in (False, True):
+                        cs, cp = self.run_scan(x, axis, exclusive, reverse, np.int64 if axis else np.int32)
+                        for got, prod in ((cs, False), (cp, True)):
+                            want = scan_ref(prod, x, axis, exclusive, reverse)
+                            if np.dtype(dt).kind == "f" and dt != np.float16:
+                                np.testing.assert_allclose(got, want, rtol=1e-6 if dt == np.float32 else 1e-14)
+                            else:
+                                np.testing.assert_array_equal(got, want, err_msg="%s %d %s %s %s" % (
+                                    np.dtype(dt), axis, exclusive, reverse, prod))
+
+    def test_shapes_and_errors(self):
+        cs, cp = self.run_scan(np.zeros((0, 3), np.float32), 0)
+        self.assertEqual(cs.shape, (0, 3))
+        cs, _ = self.run_scan(np.array([1, 2, 3], np.int32), 0, exclusive=True, reverse=True)
+        np.testing.assert_array_equal(cs, [5, 3, 0])
+        for axis, text in [(2, "ScanOp: Expected scan axis in the range [-2, 2), but got 2"),
+                           ([0], "ScanOp: axis must be a scalar, not [1]")]:
+            with self.assertRaises(GraphError) as cm:
+                self.run_scan(np.zeros((2, 2), np.float32), axis)
+            self.assertIn(text, str(cm.exception))
 
 
 if __name__ == "__main__":

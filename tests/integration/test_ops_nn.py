@@ -1,6 +1,7 @@
 """nn kernels through the graph runtime against numpy references written from
 TensorFlow's definitions: convolution (grouped, depthwise, dilated, strided,
-SAME/VALID/EXPLICIT, NHWC/NCHW), pooling, matmul, softmax, batch norm, LRN."""
+SAME/VALID/EXPLICIT, NHWC/NCHW), transposed convolution, pooling, matmul,
+softmax, batch norm, LRN."""
 import unittest
 
 import numpy as np
@@ -185,6 +186,72 @@ class Conv2D(unittest.TestCase):
             conv((1, 5, 5, 3), (3, 3, 3, 4), strides=[1, 2 ** 40, 1, 1])
         with self.assertRaisesRegex(GraphError, "32 bits"):
             conv((1, 5, 5, 3), (3, 3, 3, 4), dilations=[1, 1, 2 ** 62, 1])
+
+
+def conv_transpose_ref(dy, f, in_shape, strides=(1, 1), dil=(1, 1), padding="VALID", explicit=((0, 0), (0, 0))):
+    """The gradient of conv_ref with respect to its input, scattered in float64."""
+    n, h, w, c = in_shape
+    kh, kw = f.shape[:2]
+    _, pt, pb = window(h, kh, dil[0], strides[0], padding, explicit[0])
+    _, pl, pr = window(w, kw, dil[1], strides[1], padding, explicit[1])
+    oh, ow = dy.shape[1:3]
+    dxp = np.zeros((n, h + pt + pb + kh * dil[0], w + pl + pr + kw * dil[1], c))
+    for ky in range(kh):
+        for kx in range(kw):
+            y0, x0 = ky * dil[0], kx * dil[1]
+            contrib = np.einsum("nhwo,co->nhwc", dy.astype(np.float64), f[ky, kx].astype(np.float64))
+            dxp[:, y0:y0 + (oh - 1) * strides[0] + 1:strides[0], x0:x0 + (ow - 1) * strides[1] + 1:strides[1], :] += contrib
+    return dxp[:, pt:pt + h, pl:pl + w, :]
+
+
+class ConvTranspose(unittest.TestCase):
+    CASES = [("k3s2_valid", (1, 9, 11, 3), (3, 3, 3, 5), (2, 2), (1, 1), "VALID", None),
+             ("k4s2_same", (2, 8, 8, 4), (4, 4, 4, 6), (2, 2), (1, 1), "SAME", None),
+             ("k3s1_same", (1, 5, 7, 2), (3, 3, 2, 3), (1, 1), (1, 1), "SAME", None),
+             ("odd_s2_same", (1, 7, 9, 2), (3, 3, 2, 4), (2, 2), (1, 1), "SAME", None),
+             ("even_s2_same", (1, 8, 10, 3), (3, 3, 3, 2), (2, 2), (1, 1), "SAME", None),
+             ("dilated", (1, 10, 9, 3), (3, 3, 3, 2), (1, 1), (2, 2), "SAME", None),
+             ("explicit", (1, 6, 7, 2), (3, 2, 2, 3), (2, 1), (1, 1), "EXPLICIT", ((1, 2), (0, 1))),
+             ("stride_gt_kernel", (1, 10, 10, 2), (1, 1, 2, 3), (3, 3), (1, 1), "VALID", None)]
+
+    def test_cases(self):
+        for fmt in ("NHWC", "NCHW"):
+            nodes, feeds, fetches, want = [], {}, [], []
+            for name, xs, fs, st, dl, pad, ex in self.CASES:
+                f = rand(*fs)
+                ref_dims = conv_ref(np.zeros(xs, np.float32), f, st, dl, pad, ex or ((0, 0), (0, 0))).shape
+                dy = rand(*ref_dims)
+                sizes = xs if fmt == "NHWC" else (xs[0], xs[3], xs[1], xs[2])
+                nodes += [const("s_" + name, np.array(sizes, np.int32)), const("f_" + name, f),
+                          placeholder("dy_" + name, np.float32),
+                          node(name, "Conv2DBackpropInput", ["s_" + name, "f_" + name, "dy_" + name],
+                               **conv_attrs(st, dl, pad, ex, fmt))]
+                feeds["dy_" + name] = dy if fmt == "NHWC" else nhwc_to_nchw(dy)
+                fetches.append(name)
+                w = conv_transpose_ref(dy, f, xs, st, dl, pad, ex or ((0, 0), (0, 0)))
+                want.append(w if fmt == "NHWC" else nhwc_to_nchw(w))
+            got = run(nodes, feeds, fetches)
+            for name, g, w in zip(fetches, got, want):
+                with self.subTest(name=name, fmt=fmt):
+                    close(self, g, w)
+
+    def test_adjoint_of_conv2d_and_v2(self):
+        # <conv(x), dy> == <x, conv_transpose(dy)>: an identity that needs no reference kernel.
+        x, f = rand(1, 9, 8, 3), rand(3, 3, 3, 4)
+        dy = rand(1, 5, 4, 4)
+        attrs = conv_attrs((2, 2), (1, 1), "SAME", None)
+        got = run([const("x", x), const("f", f), const("dy", dy), node("y", "Conv2D", ["x", "f"], **attrs),
+                   node("dx", "Conv2DBackpropInputV2", ["x", "f", "dy"], **attrs)], fetches=["y", "dx"])
+        lhs = float(np.sum(got[0].astype(np.float64) * dy))
+        rhs = float(np.sum(x.astype(np.float64) * got[1]))
+        self.assertAlmostEqual(lhs, rhs, delta=1e-4 * max(1.0, abs(lhs)))
+
+    def test_mismatched_out_backprop(self):
+        with self.assertRaisesRegex(GraphError, "out_backprop"):
+            run([const("s", np.array([1, 8, 8, 3], np.int32)), const("f", rand(3, 3, 3, 2)),
+                 const("dy", rand(1, 5, 5, 2)),
+                 node("dx", "Conv2DBackpropInput", ["s", "f", "dy"], **conv_attrs((2, 2), (1, 1), "SAME", None))],
+                fetches=["dx"])
 
 
 class DepthwiseConv(unittest.TestCase):

@@ -1,4 +1,4 @@
-"""SavedModel loading through run_model: tag-set matching and TensorFlow's
+"""SavedModel loading through run_signatures: tag-set matching and TensorFlow's
 error texts, signatures against the saved_model.pb read by the Python
 protobuf library, variables restored from the checkpoint, the init op
 (signature, main op, legacy init op), asset paths, TF1 reference variables,
@@ -23,10 +23,10 @@ class ModelError(Exception):
     pass
 
 
-def run_model(model_dir, calls=(), tags=None, list_signatures=False):
+def run_signatures(model_dir, calls=(), tags=None, list_signatures=False):
     """calls: [(signature, {alias: array})]; returns (signature list, [{alias: array}] per call)."""
     with tempfile.TemporaryDirectory() as d:
-        args = [tool("run_model"), model_dir, "--out", d]
+        args = [tool("run_signatures"), model_dir, "--out", d]
         if tags is not None:
             args += ["--tags", tags]
         if list_signatures:
@@ -50,13 +50,74 @@ def run_model(model_dir, calls=(), tags=None, list_signatures=False):
         return sigs, results
 
 
+def example(**features):
+    """A serialized tf.Example with float features."""
+    from tensorflow.core.example import example_pb2
+    e = example_pb2.Example()
+    for k, v in features.items():
+        e.features.feature[k].float_list.value.extend(np.atleast_1d(v).tolist())
+    return e.SerializeToString()
+
+
+class HalfPlusTwo(unittest.TestCase):
+    """TF Serving's test models: y = a*x + b with a = 0.5, b = 2 (three: b = 3); y3 = a*x2 + c with c = 3."""
+
+    models = ["saved_model_half_plus_two_cpu/00000123", "saved_model_half_plus_two_2_versions/00000123",
+              "saved_model_half_plus_two_2_versions/00000124", "saved_model_half_plus_two_cpu_with_saved_model_config/00000123",
+              "saved_model_half_plus_two_cpu_with_empty_saved_model_config/00000123",
+              "saved_model_half_plus_two_mlmd/00000123"]
+    x = np.array([[1.0], [2.0], [5.0], [-3.5]], dtype=np.float32)
+
+    def test_predict_and_regress_x2(self):
+        for rel in self.models + ["../../zoo/tfs_half_plus_two_tf1/00000123"]:
+            with self.subTest(model=rel):
+                _, (p, r) = run_signatures(os.path.join(TESTDATA, rel), [("serving_default", {"x": self.x}),
+                                                                         ("regress_x2_to_y3", {"inputs": self.x})])
+                np.testing.assert_array_equal(p["y"], 0.5 * self.x + 2)
+                np.testing.assert_array_equal(r["outputs"], 0.5 * self.x + 3)
+
+    def test_tf_example_signatures(self):
+        xs = [1.0, 4.0, -2.0]
+        examples = np.array([example(x=v) for v in xs])
+        _, (y, y2, c) = run_signatures(os.path.join(TESTDATA, self.models[0]),
+                                       [("regress_x_to_y", {"inputs": examples}),
+                                        ("regress_x_to_y2", {"inputs": examples}),
+                                        ("classify_x_to_y", {"inputs": examples})])
+        want = 0.5 * np.array(xs, dtype=np.float32).reshape(-1, 1)
+        np.testing.assert_array_equal(y["outputs"], want + 2)
+        np.testing.assert_array_equal(y2["outputs"], want + 3)
+        np.testing.assert_array_equal(c["scores"], want + 2)
+
+    def test_half_plus_three(self):
+        _, (p,) = run_signatures(os.path.join(TESTDATA, "saved_model_half_plus_three/00000123"),
+                                 [("serving_default", {"x": self.x})])
+        np.testing.assert_array_equal(p["y"], 0.5 * self.x + 3)
+
+    def test_matrix(self):
+        m = np.arange(-9, 27, dtype=np.float32).reshape(4, 3, 3) / 4
+        _, (p,) = run_signatures(os.path.join(TESTDATA, "matrix_half_plus_two/1"), [("serving_default", {"x": m})])
+        np.testing.assert_array_equal(p["y"], 0.5 * m + 2)
+
+
+class RustRegression(unittest.TestCase):
+    def test_regress_with_restored_weights(self):
+        d = os.path.join(SHARED, "zoo", "tfrust_regression_tf1", "1")
+        from test_bundle import reference_bundle
+        ref = reference_bundle(os.path.join(d, "variables", "variables"))  # the independent checkpoint reader
+        w, b = np.float32(ref["w"][2][0]), np.float32(ref["b"][2][0])
+        x = np.array([0.0, 1.0, 2.5, -4.0], dtype=np.float32)
+        _, (out,) = run_signatures(d, [("tensorflow/serving/regress", {"x": x, "y": np.zeros_like(x)})],
+                                   tags="serve,train")
+        np.testing.assert_allclose(out["out"], w * x + b, rtol=1e-6)
+
+
 class Counter(unittest.TestCase):
     def test_state_persists_across_calls(self):
         d = os.path.join(TESTDATA, "saved_model_counter", "00000123")
         calls = [("get_counter", {}), ("incr_counter", {}), ("incr_counter", {}),
                  ("incr_counter_by", {"delta": np.float32(2.5)}), ("get_counter", {}), ("reset_counter", {}),
                  ("get_counter", {}), ("incr_counter", {})]
-        _, out = run_model(d, calls)
+        _, out = run_signatures(d, calls)
         self.assertEqual([float(o["output"]) for o in out], [0, 1, 2, 4.5, 4.5, 0, 0, 1])
 
 
@@ -64,21 +125,21 @@ class TagsAndErrors(unittest.TestCase):
     def test_exact_tag_set(self):
         d = os.path.join(SHARED, "zoo", "tfrust_regression_tf1", "1")
         with self.assertRaises(ModelError) as e:
-            run_model(d, list_signatures=True)
+            run_signatures(d, list_signatures=True)
         self.assertEqual(str(e.exception),
                          "error: NOT_FOUND: Could not find meta graph def matching supplied tags: { serve }. To inspect "
                          "available tag-sets in the SavedModel, please use the SavedModel CLI: `saved_model_cli`")
         with self.assertRaises(ModelError) as e:
-            run_model(d, tags="train", list_signatures=True)
+            run_signatures(d, tags="train", list_signatures=True)
         self.assertIn("{ train }", str(e.exception))
         for tags in ("serve,train", "train,serve", "serve,train,serve"):
-            sigs, _ = run_model(d, tags=tags, list_signatures=True)
+            sigs, _ = run_signatures(d, tags=tags, list_signatures=True)
             self.assertEqual([s["signature"] for s in sigs], ["tensorflow/serving/regress"])
 
     def test_not_a_saved_model(self):
         d = os.path.join(TESTDATA, "bad_half_plus_two", "00000123")
         with self.assertRaises(ModelError) as e:
-            run_model(d, list_signatures=True)
+            run_signatures(d, list_signatures=True)
         self.assertEqual(str(e.exception), "error: NOT_FOUND: Could not find SavedModel .pb or .pbtxt at supplied "
                                            "export directory path: " + d)
 
@@ -98,7 +159,7 @@ class Signatures(unittest.TestCase):
         for rel in models:
             with self.subTest(model=rel):
                 d = os.path.join(TESTDATA, rel)
-                sigs, _ = run_model(d, list_signatures=True)
+                sigs, _ = run_signatures(d, list_signatures=True)
                 ref = proto_signatures(d)
                 self.assertEqual([s["signature"] for s in sigs], sorted(ref))
                 for s in sigs:
@@ -165,7 +226,8 @@ def variable(name, dtype=np.float32, dims=(3,), shared_name=""):
     return node(name, "VariableV2", dtype=dtype, shape=shp, container="", shared_name=shared_name)
 
 
-def tf1_model(d, init_collection="legacy_init_op", extra_nodes=(), vocab=b"alpha\nbeta\ngamma\n", restore=True):
+def tf1_model(d, init_collection="legacy_init_op", extra_nodes=(), vocab=b"alpha\nbeta\ngamma\n", restore=True,
+              assets_in_collection=True):
     """A TF1-style SavedModel: a reference variable v restored from the checkpoint, an uninitialised w,
     a vocabulary table filled from an asset by the init op, and a node already called v/_handle."""
     nodes = [
@@ -198,7 +260,10 @@ def tf1_model(d, init_collection="legacy_init_op", extra_nodes=(), vocab=b"alpha
         mg.collection_def[init_collection].node_list.value.append("init_all")
     a = meta_graph_pb2.AssetFileDef(filename="vocab.txt")
     a.tensor_info.name = "asset_path:0"
-    mg.collection_def["saved_model_assets"].any_list.value.add().Pack(a)
+    if assets_in_collection:  # TF1 style; TF2 lists them in the MetaGraphDef
+        mg.collection_def["saved_model_assets"].any_list.value.add().Pack(a)
+    else:
+        mg.asset_file_def.append(a)
     mg.signature_def["lookup"].CopyFrom(signature({"words": ("words:0", str)}, {"ids": ("ids:0", np.int64)}))
     mg.signature_def["read"].CopyFrom(signature({}, {"v": ("v:0", np.float32), "v_read": ("v/read:0", np.float32),
                                                      "handle": ("v/_handle:0", np.float32),
@@ -233,7 +298,7 @@ class WrittenModels(unittest.TestCase):
         sm, _ = tf1_model(self.d)
         save(self.d, sm)
         words = np.array([b"gamma", b"delta", b"alpha"])
-        _, (read, lookup) = run_model(self.d, [("read", {}), ("lookup", {"words": words})])
+        _, (read, lookup) = run_signatures(self.d, [("read", {}), ("lookup", {"words": words})])
         np.testing.assert_array_equal(read["v"], [1.5, -2, 8])
         np.testing.assert_array_equal(read["v_read"], [1.5, -2, 8])
         self.assertEqual(read["handle"], 42)            # the existing node keeps its name
@@ -248,7 +313,7 @@ class WrittenModels(unittest.TestCase):
                 os.makedirs(d)
                 sm, _ = tf1_model(d, init_collection=collection)
                 save(d, sm)
-                _, (out,) = run_model(d, [("lookup", {"words": np.array([b"beta"])})])
+                _, (out,) = run_signatures(d, [("lookup", {"words": np.array([b"beta"])})])
                 self.assertEqual(out["ids"].tolist(), [1])
         # The __saved_model_init_op signature wins over the collections.
         d = os.path.join(self.d, "sig")
@@ -257,7 +322,7 @@ class WrittenModels(unittest.TestCase):
         mg.collection_def["legacy_init_op"].node_list.value[0] = "nothing"
         mg.signature_def["__saved_model_init_op"].outputs["__saved_model_init_op"].name = "init_all"
         save(d, sm)
-        sigs, (out,) = run_model(d, [("lookup", {"words": np.array([b"gamma"])})], list_signatures=True)
+        sigs, (out,) = run_signatures(d, [("lookup", {"words": np.array([b"gamma"])})], list_signatures=True)
         self.assertEqual(out["ids"].tolist(), [2])
         self.assertIn("__saved_model_init_op", [s["signature"] for s in sigs])
 
@@ -265,7 +330,7 @@ class WrittenModels(unittest.TestCase):
         sm, _ = tf1_model(self.d, init_collection=None)
         save(self.d, sm)
         with self.assertRaises(ModelError) as e:
-            run_model(self.d, [("lookup", {"words": np.array([b"beta"])})])
+            run_signatures(self.d, [("lookup", {"words": np.array([b"beta"])})])
         self.assertIn("Table not initialized.", str(e.exception))
 
     def test_two_main_ops(self):
@@ -273,16 +338,16 @@ class WrittenModels(unittest.TestCase):
         mg.collection_def["saved_model_main_op"].node_list.value.append("init_all")
         save(self.d, sm)
         with self.assertRaises(ModelError) as e:
-            run_model(self.d, list_signatures=True)
+            run_signatures(self.d, list_signatures=True)
         self.assertIn("FAILED_PRECONDITION: Expected exactly one main op in : " + self.d, str(e.exception))
 
     def test_without_variables_restore_is_skipped(self):
         sm, _ = tf1_model(self.d, restore=False)
         save(self.d, sm)
-        _, (lookup,) = run_model(self.d, [("lookup", {"words": np.array([b"alpha"])})])
+        _, (lookup,) = run_signatures(self.d, [("lookup", {"words": np.array([b"alpha"])})])
         self.assertEqual(lookup["ids"].tolist(), [0])
         with self.assertRaises(ModelError) as e:
-            run_model(self.d, [("read", {})])
+            run_signatures(self.d, [("read", {})])
         self.assertIn("Attempting to use uninitialized value v", str(e.exception))
 
     def test_restore_failures(self):
@@ -292,14 +357,35 @@ class WrittenModels(unittest.TestCase):
                 n.attr["value"].CopyFrom(attr_value(np.array(["missing"], dtype=object)))
         save(self.d, sm)
         with self.assertRaises(ModelError) as e:
-            run_model(self.d, list_signatures=True)
+            run_signatures(self.d, list_signatures=True)
         self.assertIn("NOT_FOUND: restoring variables: Key missing not found in checkpoint", str(e.exception))
+
+    def test_text_format_and_asset_file_defs(self):
+        from google.protobuf import text_format
+        sm, _ = tf1_model(self.d, assets_in_collection=False)
+        with open(os.path.join(self.d, "saved_model.pbtxt"), "w") as f:
+            f.write(text_format.MessageToString(sm))
+        _, (read, lookup) = run_signatures(self.d, [("read", {}), ("lookup", {"words": np.array([b"beta"])})])
+        np.testing.assert_array_equal(read["v"], [1.5, -2, 8])
+        self.assertEqual(lookup["ids"].tolist(), [1])
+        # The binary file wins when both exist.
+        sm.meta_graphs[0].signature_def["only_in_binary"].method_name = "tensorflow/serving/predict"
+        save(self.d, sm)
+        sigs, _ = run_signatures(self.d, list_signatures=True)
+        self.assertIn("only_in_binary", [s["signature"] for s in sigs])
+        os.unlink(os.path.join(self.d, "saved_model.pb"))
+        with open(os.path.join(self.d, "saved_model.pbtxt"), "w") as f:
+            f.write("meta_graphs { bogus_field: 1 }")
+        with self.assertRaises(ModelError) as e:
+            run_signatures(self.d, list_signatures=True)
+        self.assertIn("INVALID_ARGUMENT", str(e.exception))
+        self.assertIn("saved_model.pbtxt", str(e.exception))
 
     def test_corrupt_saved_model_pb(self):
         with open(os.path.join(self.d, "saved_model.pb"), "wb") as f:
             f.write(b"\xff\xff\xff\xff garbage")
         with self.assertRaises(ModelError) as e:
-            run_model(self.d, list_signatures=True)
+            run_signatures(self.d, list_signatures=True)
         self.assertIn("DATA_LOSS", str(e.exception))
 
 

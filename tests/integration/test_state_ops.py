@@ -95,6 +95,14 @@ class ResourceVariables(unittest.TestCase):
         self.assertIn("NOT_FOUND", str(e.exception))
         run(nodes, targets=["d"])
 
+    def test_disable_copy_on_read(self):
+        nodes = [var("v"), const("x", np.float32(3)), node("a", "AssignVariableOp", ["v", "x"], dtype=np.float32),
+                 node("d", "DisableCopyOnRead", ["v", "^a"]), node("r", "ReadVariableOp", ["v", "^d"], dtype=np.float32)]
+        self.assertEqual(run(nodes, fetches=["r"])[0], 3)
+        with self.assertRaises(GraphError) as e:
+            run([const("x", np.float32(3)), node("d", "DisableCopyOnRead", ["x"])], targets=["d"])
+        self.assertIn("must be a variable handle", str(e.exception))
+
     def test_gather(self):
         params = np.arange(12, dtype=np.float32).reshape(4, 3)
         idx = np.array([[3, 0], [1, 1]], dtype=np.int64)

@@ -1,4 +1,5 @@
-/* Convolution and pooling through oneDNN against the direct C kernels, and the
+/* Convolution and pooling through oneDNN against the direct C kernels (and the
+ * direct transposed convolution against its forward twin), and the
  * per-node caches: a shape seen before reuses its plan, weights are reordered
  * once per layout, a weight tensor that changes is never served stale, and
  * many threads can run one node at once. */
@@ -86,6 +87,34 @@ static void test_conv_matches_direct(void) {
         pl_tensor_unref(f);
         pl_tensor_unref(y);
         pl__conv_free(cv);
+    }
+}
+
+/* The direct transposed kernel is the adjoint of the direct forward one:
+ * <conv(x), dy> == <x, conv_transpose(dy)>. */
+static void test_transpose_direct_is_adjoint(void) {
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        const conv_case *k = &CASES[i];
+        pl__window_attrs w = {.nchw = k->nchw, .padding = k->padding, .stride = {k->stride[0], k->stride[1]},
+                              .dilation = {k->dil[0], k->dil[1]}};
+        pl_tensor *x = random_tensor(4, k->x), *f = random_tensor(4, k->f);
+        pl__conv_geom g;
+        CHECK_OK(pl__conv_geometry(&w, k->depthwise, x, f, &g));
+        const int64_t ny = g.n * g.oh * g.ow * g.oc;
+        float *y = malloc(sizeof(float) * (size_t)ny), *dy = malloc(sizeof(float) * (size_t)ny);
+        float *dx = malloc(sizeof(float) * (size_t)x->count);
+        for (int64_t j = 0; j < ny; j++) dy[j] = frand();
+        pl__conv2d_direct(&g, x->data, f->data, y);
+        pl__conv2d_transpose_direct(&g, dy, f->data, dx);
+        double lhs = 0, rhs = 0;
+        for (int64_t j = 0; j < ny; j++) lhs += (double)y[j] * dy[j];
+        for (int64_t j = 0; j < x->count; j++) rhs += (double)((float *)x->data)[j] * dx[j];
+        CHECK_NEAR(lhs, rhs, 1e-4 * (1 + fabs(lhs)));
+        free(y);
+        free(dy);
+        free(dx);
+        pl_tensor_unref(x);
+        pl_tensor_unref(f);
     }
 }
 
@@ -253,6 +282,7 @@ static void test_pool_matches_direct(void) {
 
 int main(void) {
     RUN_TEST(test_conv_matches_direct);
+    RUN_TEST(test_transpose_direct_is_adjoint);
     RUN_TEST(test_plan_and_weight_caches);
     RUN_TEST(test_changing_weights);
     RUN_TEST(test_concurrent_runs);

@@ -1,7 +1,7 @@
-/* run_model: loads a model directory and runs its signatures, one call after
+/* run_signatures: loads a SavedModel directory and runs its signatures, one call after
  * another in the same loaded model (so variables persist between calls).
  *
- *   run_model MODEL_DIR [--tags serve,train] [--list]
+ *   run_signatures MODEL_DIR [--tags serve,train] [--list]
  *             [--call SIGNATURE [--input ALIAS=IN.npy]... ]... [--out DIR]
  *
  * --list prints the signatures as one JSON object per line. Each call prints
@@ -32,7 +32,7 @@ static void print_error(pl_status st) {
 }
 
 static int usage(void) {
-    fprintf(stderr, "usage: run_model MODEL_DIR [--tags T] [--list] [--call SIG [--input ALIAS=IN.npy]...]... "
+    fprintf(stderr, "usage: run_signatures MODEL_DIR [--tags T] [--list] [--call SIG [--input ALIAS=IN.npy]...]... "
                     "[--out DIR]\n");
     return 2;
 }
