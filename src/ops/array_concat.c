@@ -331,7 +331,7 @@ pl_status pl__arr_concat_offset(pl_kernel_ctx *c) {
             int64_t v;
             if (j == axis) {
                 v = offset;
-                offset += pl__arr_int(s, j);
+                offset = (int64_t)((uint64_t)offset + (uint64_t)pl__arr_int(s, j)); /* wraps like TF's int32 */
             } else {
                 if (pl__arr_int(s, j) != pl__arr_int(s0, j)) {
                     char b[160];

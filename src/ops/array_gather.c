@@ -262,6 +262,8 @@ pl_status pl__arr_dynamic_stitch(pl_kernel_ctx *c) {
         for (int64_t k = 0; k < im->count; k++) {
             int64_t v = pl__arr_int(im, k);
             if (v < 0) return pl_error(PL_INVALID_ARGUMENT, "indices[%d] = %lld is negative", m, (long long)v);
+            if (v >= PL_TENSOR_MAX_BYTES)
+                return pl_error(PL_INVALID_ARGUMENT, "indices[%d] = %lld is too large", m, (long long)v);
             if (v + 1 > first_dim) first_dim = v + 1;
         }
     }

@@ -284,6 +284,8 @@ static pl_status read_block_spec(const pl_tensor *in, const pl_tensor *block_t, 
         if (bs->block[k] < 1)
             return pl_error(PL_INVALID_ARGUMENT, "All values in block_shape must be positive, got value, %lld at index %d.",
                             (long long)bs->block[k], k);
+        if (bs->pad_start[k] > INT64_MAX / 4 || bs->pad_end[k] > INT64_MAX / 4)
+            return pl_error(PL_INVALID_ARGUMENT, "%s of dimension %d are too large", what, k);
         if (bs->pad_start[k] < 0 || bs->pad_end[k] < 0)
             return pl_error(PL_INVALID_ARGUMENT, crops ? "Crops must be non-negative" : "Paddings must be non-negative");
         if (bs->block[k] > (1 << 20) || bs->block_product > INT64_MAX / bs->block[k])

@@ -38,7 +38,9 @@ pl_status pl__arr_slice(pl_kernel_ctx *c) {
     bool identity = true;
     for (int i = 0; i < rank; i++) {
         int64_t bi = pl__arr_int(begin_t, i), si = pl__arr_int(size_t_, i), d = in->dims[i];
-        if (si == -1) si = d - bi; /* "all elements from begin[i] to dim_size(i)" */
+        /* "all elements from begin[i] to dim_size(i)"; wrapping arithmetic keeps a
+         * hostile begin from overflowing (the checks below reject it anyway). */
+        if (si == -1) si = (int64_t)((uint64_t)d - (uint64_t)bi);
         if (d == 0) {
             if (bi != 0 || si != 0)
                 return pl_error(PL_INVALID_ARGUMENT,
@@ -48,7 +50,7 @@ pl_status pl__arr_slice(pl_kernel_ctx *c) {
             if (bi < 0 || bi > d)
                 return pl_error(PL_INVALID_ARGUMENT, "Expected begin[%d] in [0, %lld], but got %lld", i, (long long)d,
                                 (long long)bi);
-            if (si < 0 || bi + si > d)
+            if (si < 0 || si > d - bi)
                 return pl_error(PL_INVALID_ARGUMENT, "Expected size[%d] in [0, %lld], but got %lld", i, (long long)(d - bi),
                                 (long long)si);
         }
@@ -170,11 +172,11 @@ static pl_status validate(const pl__arr_state *st, int in_rank, const int64_t *i
         if (shrink_i) {
             /* foo[-1] arrives as begin -1, end 0: end is rebuilt as begin + 1. */
             int64_t x_fwd = *begin_i < 0 ? dim_i + *begin_i : *begin_i;
-            *begin_i = x_fwd;
-            *end_i = x_fwd + 1;
             if (x_fwd < 0 || x_fwd >= dim_i)
                 return pl_error(PL_INVALID_ARGUMENT, "slice index %lld of dimension %d out of bounds.", (long long)x_fwd,
                                 i);
+            *begin_i = x_fwd;
+            *end_i = x_fwd + 1;
         } else {
             for (int k = 0; k < 2; k++) {
                 int64_t *x = k == 0 ? begin_i : end_i;

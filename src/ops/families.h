@@ -16,6 +16,7 @@
     X(state)        /* variables, restore, lookup tables */                                   \
     X(function)     /* PartitionedCall, While, If and their stateful/stateless twins */       \
     X(string)       /* string ops */                                                          \
+    X(sparse)       /* SparseReshape, SparseFillEmptyRows, SparseSegmentSum, SparseToDense */ \
     X(example)      /* ParseExample, ParseExampleV2 */
 
 #define PL__FAMILY_DECL(name) extern const pl_kernel_def pl_kernels_##name[];

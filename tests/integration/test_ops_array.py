@@ -754,6 +754,35 @@ class Misc(ArrayTest):
         self.same(got[2][0], np.uint16([[1, 2], [3, 4]]).view(np.uint32).reshape(2))
 
 
+class Hostile(ArrayTest):
+    """Values a client or model file chooses must give errors, never overflow or huge allocations."""
+
+    def test_extreme_values_are_errors(self):
+        big, small = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+        x = sample((3, 4), np.float32)
+        cases = [
+            ("Slice", [x, np.int64([small, 0]), np.int64([-1, 1])], "Expected begin[0] in [0, 3]"),
+            ("Slice", [x, np.int64([1, 0]), np.int64([big, 1])], "Expected size[0] in [0, 2], but got"),
+            ("StridedSlice", [x, np.int64([big]), np.int64([0]), np.int64([1])], "out of bounds"),
+            ("StridedSlice", [x, np.int64([small]), np.int64([0]), np.int64([1])], "out of bounds"),
+            ("Tile", [x, np.int64([big, 2])], "Tile"),
+            ("Reshape", [x, np.int64([big, big, -1])], "Reshape"),
+            ("Range", [np.int64(small), np.int64(big), np.int64(1)], "Requires ((limit - start) / delta)"),
+            ("Fill", [np.int64([big, 2]), np.float32(0)], ""),
+            ("OneHot", [np.int32([1] * 8), np.int32(2 ** 31 - 1), np.float32(1), np.float32(0)], "too large"),
+            ("DynamicStitch", [np.int64([big]), np.float32([1])], "too large"),
+            ("SpaceToBatchND", [sample((1, 2, 1), np.float32), np.int64([2]), np.int64([[big, 0]])], "too large"),
+            ("Pad", [x, np.int64([[big, 0], [0, 0]])], "too large"),
+            ("BroadcastTo", [x, np.int64([big, 3, 4])], ""),
+        ]
+        for name, inputs, text in cases:
+            with self.subTest(op=name):
+                attrs = {"N": 1} if name == "DynamicStitch" else {}
+                if name == "StridedSlice":
+                    attrs["shrink_axis_mask"] = 1
+                self.error(name, inputs, text, **attrs)
+
+
 class EveryDtype(ArrayTest):
     """Data-moving ops treat elements as opaque: every dtype gives numpy's result."""
 
