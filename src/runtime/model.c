@@ -295,7 +295,6 @@ static bool is_file(const char *path) {
 }
 
 pl_status pl_model_load(const char *path, const pl_model_options *opt, pl_model **out) {
-    (void)opt;
     struct stat sb;
     if (stat(path, &sb) != 0) return pl_error(PL_NOT_FOUND, "Model path '%s' does not exist", path);
     if (S_ISREG(sb.st_mode)) return pl__graphdef_model_load(path, out);
@@ -310,7 +309,6 @@ pl_status pl_model_load(const char *path, const pl_model_options *opt, pl_model 
     snprintf(pbtxt, len, "%s/saved_model.pbtxt", path);
     bool saved_model = is_file(pb) || is_file(pbtxt);
     free(pb), free(pbtxt);
-    if (saved_model)
-        return pl_error(PL_UNIMPLEMENTED, "Cannot load the SavedModel at '%s': this build has no SavedModel reader", path);
+    if (saved_model) return pl__saved_model_load(path, opt, out);
     return pl__graphdef_model_load(path, out);
 }
