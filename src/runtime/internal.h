@@ -202,21 +202,18 @@ pl__shape_fn pl__shape_fn_find(const char *op);
 
 /* ---- models (model.c) ---- */
 
-/* Wraps a loaded graph as a model, taking over graph, session, the
- * signatures array and `extra` (released with extra_free) whatever happens.
- * Every string and array inside the signatures is malloc'd and freed by the
- * model. The serving signatures are prepared at once, so their errors are
- * load errors. */
+/* Wraps a loaded graph as a model, taking over graph, session and the
+ * signatures array whatever happens. Every string and array inside the
+ * signatures is malloc'd and freed by the model. The signatures are prepared
+ * at once; with `strict` one that cannot be prepared fails the load. */
 pl_status pl__model_new(const char *format, pl_graph *graph, pl_session *session, pl_signature *signatures,
-                        int num_signatures, void *extra, void (*extra_free)(void *), pl_model **out);
+                        int num_signatures, bool strict, pl_model **out);
 void pl__signature_clear(pl_signature *sig);
+/* One error naming every op of the graph that has no kernel (each op once,
+ * with the first node using it), as TensorFlow fails an import. */
+pl_status pl__graph_check_ops(const pl_graph *g);
 
 /* ---- models built elsewhere in the runtime ---- */
-
-/* Loads a SavedModel directory (saved_model*.c): builds its graph and
- * session, restores variables, runs the init ops and hands the result to
- * pl__model_new with format "tensorflow_savedmodel". */
-pl_status pl__saved_model_load(const char *dir, const pl_model_options *opt, pl_model **out);
 
 /* Loads a frozen GraphDef: a .pb file or a directory holding exactly one
  * (model_graphdef.c). */

@@ -4,13 +4,16 @@
 #include "runtime/model.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "runtime/executor.h"
+#include "base/log.h"
 #include "runtime/internal.h"
+#include "runtime/saved_model_internal.h"
 
 /* Prepared executions kept per model; each costs its kernels' state, so a
  * client cycling through many fetch sets cannot grow memory without bound. */
@@ -31,8 +34,6 @@ struct pl_model {
     pl_session *session;
     int num_signatures;
     pl_signature *signatures;
-    void *extra;
-    void (*extra_free)(void *);
     pthread_mutex_t mu;        /* guards the cache */
     cached_exec *cache;
     int num_cached;
@@ -79,7 +80,6 @@ void pl_model_free(pl_model *m) {
     free(m->signatures);
     pl_session_free(m->session);
     pl_graph_free(m->graph);
-    if (m->extra_free) m->extra_free(m->extra);
     pthread_mutex_destroy(&m->mu);
     free(m);
 }
@@ -236,9 +236,45 @@ pl_status pl_model_run(pl_model *m, const pl_run_options *opt, int num_feeds, co
     return st;
 }
 
+/* One error naming every op without a kernel (with the first node using it),
+ * so a model that cannot load says everything that is missing at once. */
+pl_status pl__graph_check_ops(const pl_graph *g) {
+    char *msg = NULL;
+    size_t len = 0;
+    for (int i = 0; i < g->num_nodes; i++) {
+        const pl_node *n = &g->nodes[i];
+        if (g->kinds[i] != PL__KIND_OP) continue;
+        const pl_kernel_def *k = pl_kernel_find(n->op);
+        if (k && k->compute) continue;
+        bool seen = false;
+        int others = 0;
+        for (int j = 0; j < i && !seen; j++) seen = g->kinds[j] == PL__KIND_OP && !strcmp(g->nodes[j].op, n->op);
+        if (seen) continue;
+        for (int j = i + 1; j < g->num_nodes; j++) others += !strcmp(g->nodes[j].op, n->op);
+        char more[64] = "";
+        if (others) snprintf(more, sizeof more, " (and %d other node%s)", others, others > 1 ? "s" : "");
+        int add = snprintf(NULL, 0, "%sOp type not registered '%s' in node '%s'%s", len ? "; " : "", n->op, n->name, more);
+        char *grown = realloc(msg, len + (size_t)add + 1);
+        if (!grown) {
+            free(msg);
+            return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+        }
+        msg = grown;
+        snprintf(msg + len, (size_t)add + 1, "%sOp type not registered '%s' in node '%s'%s", len ? "; " : "", n->op,
+                 n->name, more);
+        len += (size_t)add;
+    }
+    if (!msg) return NULL;
+    pl_status st = pl_error(PL_NOT_FOUND, "%s", msg);
+    free(msg);
+    return st;
+}
+
 /* Sorts signatures and their tensors, then prepares each signature's
- * execution so a graph that cannot serve fails at load. */
-static pl_status warm_up(pl_model *m) {
+ * execution: with `strict` a signature that cannot be prepared fails the
+ * load; otherwise (SavedModels, whose signatures TensorFlow only prepares
+ * when they are used) it is logged and its requests will report the error. */
+static pl_status warm_up(pl_model *m, bool strict) {
     qsort(m->signatures, (size_t)m->num_signatures, sizeof *m->signatures, cmp_sig);
     for (int s = 0; s < m->num_signatures; s++) {
         pl_signature *sig = &m->signatures[s];
@@ -255,6 +291,11 @@ static pl_status warm_up(pl_model *m) {
         cached_exec *c = NULL;
         st = get_exec(m, &k, &c);
         free(k.names);
+        if (st && !strict) {
+            pl_log_warning("signature '%s' cannot be prepared: %s", sig->key, pl_status_message(st));
+            pl_status_free(st);
+            continue;
+        }
         if (st) return pl_status_prefix(st, "signature '%s': ", sig->key);
         cached_release(m, c);
     }
@@ -262,14 +303,13 @@ static pl_status warm_up(pl_model *m) {
 }
 
 pl_status pl__model_new(const char *format, pl_graph *graph, pl_session *session, pl_signature *signatures,
-                        int num_signatures, void *extra, void (*extra_free)(void *), pl_model **out) {
+                        int num_signatures, bool strict, pl_model **out) {
     pl_model *m = calloc(1, sizeof *m);
     if (!m) {
         for (int i = 0; i < num_signatures; i++) pl__signature_clear(&signatures[i]);
         free(signatures);
         pl_session_free(session);
         pl_graph_free(graph);
-        if (extra_free) extra_free(extra);
         return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
     }
     pthread_mutex_init(&m->mu, NULL);
@@ -278,9 +318,7 @@ pl_status pl__model_new(const char *format, pl_graph *graph, pl_session *session
     m->session = session;
     m->signatures = signatures;
     m->num_signatures = num_signatures;
-    m->extra = extra;
-    m->extra_free = extra_free;
-    pl_status st = warm_up(m);
+    pl_status st = warm_up(m, strict);
     if (st) {
         pl_model_free(m);
         return st;
@@ -289,12 +327,25 @@ pl_status pl__model_new(const char *format, pl_graph *graph, pl_session *session
     return NULL;
 }
 
+static pl_status load_saved_model(const char *dir, const pl_model_options *opt, pl_model **out) {
+    pl__saved_model_parts parts;
+    PL_TRY(pl__saved_model_read(dir, opt ? opt->tags : NULL, &parts));
+    pl_status st = pl__graph_check_ops(parts.graph);
+    if (st) {
+        pl__saved_model_parts_free(&parts);
+        return st;
+    }
+    return pl__model_new("tensorflow_savedmodel", parts.graph, parts.session, parts.signatures,
+                         parts.num_signatures, false, out);
+}
+
 static bool is_file(const char *path) {
     struct stat sb;
     return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
 pl_status pl_model_load(const char *path, const pl_model_options *opt, pl_model **out) {
+    (void)opt;
     struct stat sb;
     if (stat(path, &sb) != 0) return pl_error(PL_NOT_FOUND, "Model path '%s' does not exist", path);
     if (S_ISREG(sb.st_mode)) return pl__graphdef_model_load(path, out);
@@ -309,6 +360,6 @@ pl_status pl_model_load(const char *path, const pl_model_options *opt, pl_model 
     snprintf(pbtxt, len, "%s/saved_model.pbtxt", path);
     bool saved_model = is_file(pb) || is_file(pbtxt);
     free(pb), free(pbtxt);
-    if (saved_model) return pl__saved_model_load(path, opt, out);
+    if (saved_model) return load_saved_model(path, opt, out);
     return pl__graphdef_model_load(path, out);
 }

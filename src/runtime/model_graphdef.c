@@ -28,40 +28,6 @@ static bool is_effect_op(const char *op) {
 
 static bool is_placeholder(const char *op) { return !strcmp(op, "Placeholder") || !strcmp(op, "PlaceholderV2"); }
 
-/* One error naming every op without a kernel (with the first node using it),
- * so a model that cannot load says everything that is missing at once. */
-static pl_status check_ops(const pl_graph *g) {
-    char *msg = NULL;
-    size_t len = 0;
-    for (int i = 0; i < g->num_nodes; i++) {
-        const pl_node *n = &g->nodes[i];
-        if (g->kinds[i] != PL__KIND_OP) continue;
-        const pl_kernel_def *k = pl_kernel_find(n->op);
-        if (k && k->compute) continue;
-        bool seen = false;
-        int others = 0;
-        for (int j = 0; j < i && !seen; j++) seen = g->kinds[j] == PL__KIND_OP && !strcmp(g->nodes[j].op, n->op);
-        if (seen) continue;
-        for (int j = i + 1; j < g->num_nodes; j++) others += !strcmp(g->nodes[j].op, n->op);
-        char more[64] = "";
-        if (others) snprintf(more, sizeof more, " (and %d other node%s)", others, others > 1 ? "s" : "");
-        int add = snprintf(NULL, 0, "%sOp type not registered '%s' in node '%s'%s", len ? "; " : "", n->op, n->name, more);
-        char *grown = realloc(msg, len + (size_t)add + 1);
-        if (!grown) {
-            free(msg);
-            return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-        }
-        msg = grown;
-        snprintf(msg + len, (size_t)add + 1, "%sOp type not registered '%s' in node '%s'%s", len ? "; " : "", n->op,
-                 n->name, more);
-        len += (size_t)add;
-    }
-    if (!msg) return NULL;
-    pl_status st = pl_error(PL_NOT_FOUND, "%s", msg);
-    free(msg);
-    return st;
-}
-
 static pl_status fill_info(pl_tensor_info *info, const char *name, const pl__tensor_type *t) {
     info->alias = strdup(name);
     size_t len = strlen(name) + 3;
@@ -125,9 +91,7 @@ static pl_status find_pb(const char *dir, char **out) {
     closedir(d);
     if (count == 0) {
         free(found);
-        return pl_error(PL_NOT_FOUND,
-                        "Could not find SavedModel .pb or .pbtxt at supplied export directory path: %s (nor a frozen "
-                        "graph .pb)",
+        return pl_error(PL_NOT_FOUND, "Could not find SavedModel .pb or .pbtxt at supplied export directory path: %s",
                         dir);
     }
     if (count > 1) {
@@ -156,7 +120,7 @@ pl_status pl__graphdef_model_load(const char *path, pl_model **out) {
     pl_session *s = NULL;
     pl_signature *sig = calloc(1, sizeof *sig);
     pl_status st = sig ? pl_graph_load_file(file, &g) : pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-    if (!st) st = check_ops(g);
+    if (!st) st = pl__graph_check_ops(g);
     if (!st) st = derive_signature(g, sig);
     if (!st) st = pl_session_new(&s);
     if (st) {
@@ -168,5 +132,5 @@ pl_status pl__graphdef_model_load(const char *path, pl_model **out) {
         return st;
     }
     free(file);
-    return pl__model_new("tensorflow_graphdef", g, s, sig, 1, NULL, NULL, out);
+    return pl__model_new("tensorflow_graphdef", g, s, sig, 1, true, out);
 }

@@ -391,10 +391,3 @@ pl_status pl__saved_model_read(const char *dir, const char *tags, pl__saved_mode
     if (st) pl__saved_model_parts_free(out);
     return st;
 }
-
-pl_status pl__saved_model_load(const char *dir, const pl_model_options *opt, pl_model **out) {
-    pl__saved_model_parts p;
-    PL_TRY(pl__saved_model_read(dir, opt ? opt->tags : NULL, &p));
-    /* The model takes over graph, session and signatures whatever happens. */
-    return pl__model_new("tensorflow_savedmodel", p.graph, p.session, p.signatures, p.num_signatures, NULL, NULL, out);
-}

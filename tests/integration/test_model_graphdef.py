@@ -103,5 +103,24 @@ class LoadErrors(unittest.TestCase):
             self.expect_error(d, "The graph has no output")
 
 
+class SavedModels(unittest.TestCase):
+    """SavedModel directories go to the SavedModel reader; the model keeps their SignatureDefs."""
+
+    def test_saved_model_routed(self):
+        base = os.path.join(os.environ.get("PLINTH_SHARED", "../shared"), "models/tfs-testdata/saved_model_half_plus_three")
+        version = os.path.join(base, sorted(os.listdir(base))[0])
+        rc, out, err = run_model(version)
+        self.assertEqual(rc, 0, err)
+        meta = json.loads(out)
+        self.assertEqual(meta["format"], "tensorflow_savedmodel")
+        self.assertEqual(meta["signatures"]["serving_default"]["inputs"]["x"]["name"], "x:0")
+        with tempfile.TemporaryDirectory() as d:
+            np.save(os.path.join(d, "x.npy"), np.float32([1, 2, 5]))
+            rc, out, err = run_model(version, "--feed", "x:0=" + os.path.join(d, "x.npy"),
+                                     "--fetch", "y:0=" + os.path.join(d, "y.npy"))
+            self.assertEqual(rc, 0, err)
+            np.testing.assert_allclose(np.load(os.path.join(d, "y.npy")), [3.5, 4, 5.5])
+
+
 if __name__ == "__main__":
     unittest.main()
