@@ -17,6 +17,9 @@ uint32_t pl_crc32c_extend(uint32_t crc, const void *data, size_t n);
 
 static inline uint32_t pl_crc32c(const void *data, size_t n) { return pl_crc32c_extend(0, data, n); }
 
+/* The table-driven code alone, whatever the CPU offers (for tests). */
+uint32_t pl__crc32c_extend_portable(uint32_t crc, const void *data, size_t n);
+
 /* LevelDB's mask: rotate right by 15 bits and add a constant. */
 static inline uint32_t pl_crc32c_mask(uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; }
 static inline uint32_t pl_crc32c_unmask(uint32_t masked) {

@@ -33,6 +33,7 @@ const pl_kernel_def pl_kernels_array[] = {
     K("Transpose", transpose),
     K("ConjugateTranspose", conjugate_transpose),
     K("ReverseV2", reverse_v2),
+    K("Reverse", reverse),
     K("Tile", tile),
     K("BroadcastTo", broadcast_to),
     KP("DepthToSpace", depth_to_space, block_size),

@@ -124,11 +124,6 @@ pl_status pl__arr_pack(pl_kernel_ctx *c) {
     int n = c->num_inputs;
     const pl_tensor *first = c->inputs[0];
     int expanded = first->rank + 1;
-    int64_t axis = s->i[0] < 0 ? s->i[0] + expanded : s->i[0];
-    if (axis < 0 || axis >= expanded)
-        return pl_error(PL_INVALID_ARGUMENT, "axis = %lld not in [%d, %d)", (long long)s->i[0], -expanded, expanded);
-    if (expanded > PL_MAX_RANK)
-        return pl_error(PL_INVALID_ARGUMENT, "Pack: rank %d is the most supported", PL_MAX_RANK);
     for (int i = 1; i < n; i++) {
         const pl_tensor *in = c->inputs[i];
         if (!pl_tensor_same_shape(in, first) || in->dtype != first->dtype) {
@@ -138,6 +133,11 @@ pl_status pl__arr_pack(pl_kernel_ctx *c) {
                             pl__arr_shape_str(first, a, sizeof a), i, pl__arr_shape_str(in, b, sizeof b));
         }
     }
+    int64_t axis = s->i[0] < 0 ? s->i[0] + expanded : s->i[0];
+    if (axis < 0 || axis >= expanded)
+        return pl_error(PL_INVALID_ARGUMENT, "axis = %lld not in [%d, %d)", (long long)s->i[0], -expanded, expanded);
+    if (expanded > PL_MAX_RANK)
+        return pl_error(PL_INVALID_ARGUMENT, "Pack: rank %d is the most supported", PL_MAX_RANK);
     int64_t dims[PL_MAX_RANK];
     for (int i = 0, r = 0; i < expanded; i++) dims[i] = i == axis ? n : first->dims[r++];
     if (n == 1) return pl__arr_view(c, 0, c->inputs[0], expanded, dims);

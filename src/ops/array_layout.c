@@ -81,25 +81,9 @@ pl_status pl__arr_conjugate_transpose(pl_kernel_ctx *c) { return transpose(c, tr
 
 /* ---- ReverseV2 (reverse_op.cc) ---- */
 
-pl_status pl__arr_reverse_v2(pl_kernel_ctx *c) {
+static pl_status reverse_dims(pl_kernel_ctx *c, const bool *rev) {
     pl_tensor *in = c->inputs[0];
-    const pl_tensor *axis_t = c->inputs[1];
-    char buf[64];
-    if (axis_t->rank != 1)
-        return pl_error(PL_INVALID_ARGUMENT, "'dims' must be 1-dimension, not %d", axis_t->rank);
-    (void)buf;
-    PL_TRY(pl__arr_want_index(axis_t, "axis"));
     int dims = in->rank;
-    bool rev[PL_MAX_RANK] = {false};
-    for (int64_t i = 0; i < axis_t->count; i++) {
-        int64_t a = pl__arr_int(axis_t, i);
-        int64_t canon = a < 0 ? a + dims : a;
-        if (canon < 0 || canon >= dims)
-            return pl_error(PL_INVALID_ARGUMENT, "'axis'[%lld] = %lld is out of valid range [%d, %d]", (long long)i,
-                            (long long)a, -dims, dims - 1);
-        if (rev[canon]) return pl_error(PL_INVALID_ARGUMENT, "axis %lld specified more than once.", (long long)canon);
-        rev[canon] = true;
-    }
     int64_t strides[PL_MAX_RANK], off = 0;
     bool any = false;
     pl__arr_strides(dims, in->dims, strides);
@@ -116,15 +100,66 @@ pl_status pl__arr_reverse_v2(pl_kernel_ctx *c) {
     return gather_view(c, in, off, strides, dims, in->dims, dims, in->dims, NULL);
 }
 
+pl_status pl__arr_reverse_v2(pl_kernel_ctx *c) {
+    pl_tensor *in = c->inputs[0];
+    const pl_tensor *axis_t = c->inputs[1];
+    /* Scalars and empty tensors come back as they are, whatever the axes say. */
+    if (in->rank == 0 || in->count == 0) {
+        pl_ctx_forward(c, 0, 0);
+        return NULL;
+    }
+    if (axis_t->rank != 1)
+        return pl_error(PL_INVALID_ARGUMENT, "'dims' must be 1-dimension, not %d", axis_t->rank);
+    PL_TRY(pl__arr_want_index(axis_t, "axis"));
+    int dims = in->rank;
+    bool rev[PL_MAX_RANK] = {false};
+    for (int64_t i = 0; i < axis_t->count; i++) {
+        int64_t a = pl__arr_int(axis_t, i);
+        int64_t canon = a < 0 ? a + dims : a;
+        /* The unclosed bracket is TensorFlow's text. */
+        if (canon < 0 || canon >= dims)
+            return pl_error(PL_INVALID_ARGUMENT, "'axis'[%lld] = %lld is out of valid range [0, %d", (long long)i,
+                            (long long)a, dims - 1);
+        if (rev[canon]) return pl_error(PL_INVALID_ARGUMENT, "axis %lld specified more than once.", (long long)canon);
+        rev[canon] = true;
+    }
+    return reverse_dims(c, rev);
+}
+
+/* Reverse (v1): one bool per dimension. */
+pl_status pl__arr_reverse(pl_kernel_ctx *c) {
+    pl_tensor *in = c->inputs[0];
+    const pl_tensor *dims_t = c->inputs[1];
+    if (in->rank == 0) {
+        pl_ctx_forward(c, 0, 0);
+        return NULL;
+    }
+    if (dims_t->rank != 1)
+        return pl_error(PL_INVALID_ARGUMENT, "'dims' must be 1-dimension, not %d", dims_t->rank);
+    if (dims_t->dtype != PL_DT_BOOL) return pl_error(PL_INVALID_ARGUMENT, "Reverse: 'dims' must be bool");
+    if (dims_t->dims[0] != in->rank)
+        return pl_error(PL_INVALID_ARGUMENT,
+                        "'dims' must have the same number of values as 'input' has dimensions. 'input' has %d'dims' has "
+                        "%lld values",
+                        in->rank, (long long)dims_t->dims[0]);
+    bool rev[PL_MAX_RANK];
+    for (int i = 0; i < in->rank; i++) rev[i] = ((const uint8_t *)dims_t->data)[i] != 0;
+    return reverse_dims(c, rev);
+}
+
 /* ---- Tile (tile_ops.cc) ---- */
 
 pl_status pl__arr_tile(pl_kernel_ctx *c) {
     pl_tensor *in = c->inputs[0];
     const pl_tensor *mult_t = c->inputs[1];
     int dims = in->rank;
-    if (mult_t->rank != 1 || mult_t->count != dims)
+    char buf[64];
+    if (mult_t->rank > 1)
+        return pl_error(PL_INVALID_ARGUMENT, "Expected multiples to be 1-D, but got shape %s",
+                        pl__arr_shape_str(mult_t, buf, sizeof buf));
+    if (mult_t->count != dims)
         return pl_error(PL_INVALID_ARGUMENT, "Expected multiples argument to be a vector of length %d but got length %lld",
-                        dims, (long long)(mult_t->rank >= 1 ? mult_t->dims[0] : 0));
+                        dims, (long long)(mult_t->rank >= 1 ? mult_t->dims[0] : 1));
     PL_TRY(pl__arr_want_index(mult_t, "multiples"));
     /* The output is the input seen as [m0, d0, m1, d1, ...] with stride 0 on
      * every m: one strided copy, whose inner runs are whole input rows. */

@@ -14,8 +14,8 @@
 static pl_status const_prepare(pl_kernel_prep *p) {
     pl_tensor *t;
     PL_TRY(pl_attr_tensor(p->attrs, "value", &t));
-    pl_dtype want;
-    if (!pl_attr_type(p->attrs, "dtype", &want) && want != t->dtype) {
+    pl_dtype want = pl_attr_type_or(p->attrs, "dtype", t->dtype);
+    if (want != t->dtype) {
         pl_status st = pl_error(PL_INVALID_ARGUMENT, "Type mismatch between value (%s) and dtype (%s)",
                                 pl_dtype_name(t->dtype), pl_dtype_name(want));
         pl_tensor_unref(t);

@@ -4,6 +4,7 @@
  * and Minimum propagate NaN (TensorFlow >= 2.4), half and bfloat16 compute in
  * float. Kernels are stamped per dtype from one expression each. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ops/math_internal.h"
@@ -234,7 +235,7 @@ static bool is_compare(pl__binop op) { return op >= PL__EQUAL && op <= PL__GREAT
 
 bool pl__binop_supports(pl__binop op, pl_dtype dt) {
     if (op < 0 || op >= PL__BINOP_COUNT || !pl_dtype_valid(dt)) return false;
-    if (dt == PL_DT_STRING) return op == PL__EQUAL || op == PL__NOT_EQUAL;
+    if (dt == PL_DT_STRING) return op == PL__EQUAL || op == PL__NOT_EQUAL || op == PL__ADD;
     if (pl__is_narrow_float(dt)) return row_table[op][PL_DT_FLOAT] != NULL;
     return row_table[op][dt] != NULL;
 }
@@ -284,6 +285,27 @@ static int str_eq_row(const void *vctx, const char *const *in, const int *unit, 
     return 0;
 }
 
+/* String Add concatenates; the bytes are stored through the output tensor. */
+static int str_add_row(const void *vctx, const char *const *in, const int *unit, char *out, int64_t n) {
+    pl_tensor *t = (pl_tensor *)vctx;
+    const pl_str *a = (const pl_str *)in[0], *b = (const pl_str *)in[1];
+    int64_t base = (pl_str *)out - (pl_str *)t->data;
+    for (int64_t i = 0; i < n; i++) {
+        const pl_str *x = &a[unit[0] ? i : 0], *y = &b[unit[1] ? i : 0];
+        char *buf = malloc(x->len + y->len + 1);
+        if (!buf) return 1;
+        if (x->len) memcpy(buf, x->data, x->len);
+        if (y->len) memcpy(buf + x->len, y->data, y->len);
+        pl_status st = pl_tensor_set_string(t, base + i, buf, x->len + y->len);
+        free(buf);
+        if (st) {
+            pl_status_free(st);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* The error an integer kernel's flag stands for, worded as BinaryOpShared::SetComputeError does. */
 static pl_status compute_error(pl__binop op) {
     switch (op) {
@@ -322,6 +344,14 @@ pl_status pl__math_binary(pl__binop op, const pl_tensor *a, const pl_tensor *b, 
     bool bool_out = is_compare(op) || a->dtype == PL_DT_BOOL;
     PL_TRY(pl_tensor_alloc(bool_out ? PL_DT_BOOL : a->dtype, plan.out_rank, plan.out_dims, &t));
     int err;
+    if (a->dtype == PL_DT_STRING && op == PL__ADD) {
+        if (pl__ew_run(&plan, in, t, str_add_row, t)) {
+            pl_tensor_unref(t);
+            return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory concatenating strings");
+        }
+        *out = t;
+        return NULL;
+    }
     if (a->dtype == PL_DT_STRING) {
         bool want_equal = op == PL__EQUAL;
         err = pl__ew_run(&plan, in, t, str_eq_row, &want_equal);

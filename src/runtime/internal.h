@@ -157,9 +157,66 @@ pl_status pl__exec_execute(const pl_exec *e, struct pl_run *run, pl_tensor *cons
 /* Releases tensors kernels allocated at output indices their node does not expose. */
 void pl__ctx_release_dropped(void);
 
+/* ---- shape and type inference (shape_infer.c) ---- */
+
+/* What is known of one tensor before running: dtype (PL_DT_INVALID when
+ * unknown), rank (-1 unknown) and dims (-1 unknown). */
+typedef struct pl__tensor_type {
+    pl_dtype dtype;
+    int rank;
+    int64_t dims[PL_MAX_RANK];
+} pl__tensor_type;
+
+/* Infers every node output of `g` in TensorFlow's way (one pass in
+ * topological order; loop back edges count as unknown). (*out)[i] points at
+ * node i's outputs, pl_graph_node(g, i)->num_outputs of them; free with
+ * pl__types_free(*out, g). */
+pl_status pl__infer_types(const pl_graph *g, pl__tensor_type ***out);
+void pl__types_free(pl__tensor_type **types, const pl_graph *g);
+
+/* The inference context one op's shape function sees (shape_fns.c). */
+typedef struct pl__infer pl__infer;
+struct pl__infer {
+    void *state;                        /* the whole pass (shape_infer.c) */
+    const pl_graph *g;
+    int node;
+    const pl_node *n;
+    int producer;                       /* GraphDef producer version */
+    const pl__tensor_type *const *in;   /* num_inputs entries */
+    pl__tensor_type *out;               /* n->num_outputs entries, preset to unknown */
+};
+
+/* A constant input's value (borrowed; NULL when not statically known), the
+ * way TensorFlow's shape refiner evaluates constant subgraphs. */
+const pl_tensor *pl__infer_input_value(pl__infer *c, int i);
+/* InferenceContext::MakeShapeFromShapeTensor for input i, with the shape
+ * refiner's partial evaluation of shape vectors (Shape, Pack, ConcatV2,
+ * StridedSlice, Cast). */
+pl_status pl__infer_input_as_shape(pl__infer *c, int i, pl__tensor_type *out);
+
+typedef pl_status (*pl__shape_fn)(pl__infer *c);
+/* InferenceContext::Subshape(s, start, end, stride). */
+pl_status pl__subshape(const pl__tensor_type *s, int64_t start, int64_t end, int64_t stride, pl__tensor_type *out);
+/* The shape function of an op, or NULL (outputs stay unknown). */
+pl__shape_fn pl__shape_fn_find(const char *op);
+
+/* ---- models (model.c) ---- */
+
+/* Wraps a loaded graph as a model, taking over graph, session and the
+ * signatures array whatever happens. Every string and array inside the
+ * signatures is malloc'd and freed by the model. The signatures are prepared
+ * at once; with `strict` one that cannot be prepared fails the load. */
+pl_status pl__model_new(const char *format, pl_graph *graph, pl_session *session, pl_signature *signatures,
+                        int num_signatures, bool strict, pl_model **out);
+void pl__signature_clear(pl_signature *sig);
+/* One error naming every op of the graph that has no kernel (each op once,
+ * with the first node using it), as TensorFlow fails an import. */
+pl_status pl__graph_check_ops(const pl_graph *g);
+
 /* ---- models built elsewhere in the runtime ---- */
 
-/* Loads a SavedModel directory (saved_model*.c). */
-pl_status pl__saved_model_load(const char *dir, const pl_model_options *opt, pl_model **out);
+/* Loads a frozen GraphDef: a .pb file or a directory holding exactly one
+ * (model_graphdef.c). */
+pl_status pl__graphdef_model_load(const char *path, pl_model **out);
 
 #endif

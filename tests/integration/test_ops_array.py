@@ -511,7 +511,9 @@ class Layout(ArrayTest):
             self.same(g[0], np.broadcast_to(s, t))
         self.same(got[13][0], np.zeros((2, 0, 3), np.float32))
         self.error("ReverseV2", [x, np.int32([1, -2])], "axis 1 specified more than once.")
-        self.error("ReverseV2", [x, np.int32([3])], "'axis'[0] = 3 is out of valid range [-3, 2]")
+        self.error("ReverseV2", [x, np.int32([3])], "'axis'[0] = 3 is out of valid range [0, 2")
+        self.same(op("ReverseV2", [np.zeros((0, 2), np.int8), np.int32([5])])[0], np.zeros((0, 2), np.int8))
+        self.same(op("Reverse", [x, np.bool_([True, False, True])])[0], x[::-1, :, ::-1])
         self.error("Tile", [x, np.int32([1, 2])], "Expected multiples argument to be a vector of length 3 but got "
                    "length 2")
         self.error("Tile", [x, np.int32([1, -2, 1])], "Expected multiples[1] >= 0, but got -2")
@@ -617,6 +619,9 @@ class Gather(ArrayTest):
         self.same(got[7][0], np.zeros((0, 4), np.float32))
         self.same(got[8][0], np.stack([np.take(bp[i], bi[i], 0) for i in range(2)]))
         self.error("GatherV2", [params, np.int32([1, 5]), np.int32(0)], "indices[1] = 5 is not in [0, 5)")
+        self.error("GatherV2", [params, np.int32([1]), np.int32(-4)], "Shape must be at least rank 4 but is rank 3")
+        self.error("GatherV2", [params, np.int32([[1]]), np.int32(0)], "Expected batch_dims in the range [-2, 2], but "
+                   "got 3", batch_dims=3)
         self.error("Gather", [params, np.int32([[0, 1], [-1, 2]])], "indices[1,0] = -1 is not in [0, 5)")
         self.error("GatherV2", [np.zeros((0, 4), np.float32), np.int32([0]), np.int32(0)],
                    "indices[0] = 0 is not in [0, 0)")

@@ -269,6 +269,15 @@ class Comparisons(unittest.TestCase):
         np.testing.assert_array_equal(ne, [False, False, True, True])
         np.testing.assert_array_equal(eqs, [True, False, False, False])
 
+    def test_string_add_concatenates(self):
+        nodes = [const("a", np.array([[b"ab", b""], [b"x", b"yz"]], dtype=object)),
+                 const("b", np.array([b"1", b"23"], dtype=object)),
+                 node("cat", "Add", ["a", "b"], T=str),
+                 const("want", np.array([[b"ab1", b"23"], [b"x1", b"yz23"]], dtype=object)),
+                 node("eq", "Equal", ["cat", "want"], T=str)]
+        eq, = run(nodes, fetches=["eq"])
+        np.testing.assert_array_equal(eq, np.ones((2, 2), np.bool_))
+
     def test_incompatible_shape_error_attr(self):
         a, b = np.zeros(3, np.int32), np.zeros(4, np.int32)
         nodes = [placeholder("a", np.int32), placeholder("b", np.int32),

@@ -167,6 +167,13 @@ static void test_crc32c_vectors(void) {
     CHECK_EQ_INT(pl_crc32c(inc, 32), 0x46dd794eu);
     /* Extending piece by piece equals one pass, at every split. */
     for (size_t k = 0; k <= 32; k++) CHECK_EQ_INT(pl_crc32c_extend(pl_crc32c(inc, k), inc + k, 32 - k), 0x46dd794eu);
+    /* The hardware and table routes agree at every length and alignment. */
+    uint8_t buf[300];
+    for (size_t i = 0; i < sizeof buf; i++) buf[i] = (uint8_t)rng();
+    for (size_t off = 0; off < 8; off++)
+        for (size_t n = 0; n + off <= sizeof buf; n += 7)
+            CHECK_EQ_INT(pl_crc32c_extend(0x1234u, buf + off, n), pl__crc32c_extend_portable(0x1234u, buf + off, n));
+    CHECK_EQ_INT(pl__crc32c_extend_portable(0, "123456789", 9), 0xe3069283u);
     CHECK_EQ_INT(pl_crc32c_unmask(pl_crc32c_mask(0x12345678u)), 0x12345678u);
     CHECK(pl_crc32c_mask(0x12345678u) != 0x12345678u);
 }
