@@ -147,6 +147,101 @@ pl_status pl__arr_reverse(pl_kernel_ctx *c) {
     return reverse_dims(c, rev);
 }
 
+/* ---- ReverseSequence (reverse_sequence_op.cc) ---- */
+
+pl_status pl__arr_prep_reverse_sequence(pl_kernel_prep *p) {
+    pl__arr_state *s;
+    PL_TRY(pl__arr_state_new(p, 0, &s));
+    PL_TRY(pl_attr_int(p->attrs, "seq_dim", &s->i[0]));
+    s->i[1] = pl_attr_int_or(p->attrs, "batch_dim", 0);
+    return NULL;
+}
+
+pl_status pl__arr_reverse_sequence(pl_kernel_ctx *c) {
+    const pl__arr_state *s = c->state;
+    pl_tensor *in = c->inputs[0];
+    const pl_tensor *lens = c->inputs[1];
+    int64_t seq_dim = s->i[0], batch_dim = s->i[1];
+    if (batch_dim == seq_dim) return pl_error(PL_INVALID_ARGUMENT, "batch_dim == seq_dim == %lld", (long long)seq_dim);
+    if (seq_dim < 0 || seq_dim >= in->rank)
+        return pl_error(PL_INVALID_ARGUMENT, "seq_dim must be < input rank ( %lld vs. %d)", (long long)seq_dim, in->rank);
+    if (batch_dim < 0 || batch_dim >= in->rank)
+        return pl_error(PL_INVALID_ARGUMENT, "batch_dim must be < input rank ( %lld vs. %d)", (long long)batch_dim,
+                        in->rank);
+    if (lens->rank != 1) return pl_error(PL_INVALID_ARGUMENT, "seq_lens input must be 1-dim, not %d", lens->rank);
+    PL_TRY(pl__arr_want_index(lens, "seq_lengths"));
+    if (lens->count != in->dims[batch_dim])
+        return pl_error(PL_INVALID_ARGUMENT, "Length of seq_lengths != input.dims(%lld), (%lld vs. %lld)",
+                        (long long)batch_dim, (long long)lens->count, (long long)in->dims[batch_dim]);
+    for (int64_t b = 0; b < lens->count; b++) {
+        int64_t len = pl__arr_int(lens, b);
+        if (len < 0) return pl_error(PL_INVALID_ARGUMENT, "seq_lens(%lld) < 0", (long long)b);
+        if (len > in->dims[seq_dim])
+            return pl_error(PL_INVALID_ARGUMENT, "seq_lens(%lld) > input.dims(%lld)", (long long)b, (long long)seq_dim);
+    }
+    pl_tensor *out;
+    PL_TRY(pl_ctx_alloc_output(c, 0, in->dtype, in->rank, in->dims, &out));
+    PL_TRY(pl__arr_copy(out, 0, in, 0, in->count));
+    /* Then, per batch entry, the first len[b] steps again in reverse order. */
+    int64_t strides[PL_MAX_RANK], src_strides[PL_MAX_RANK], box[PL_MAX_RANK];
+    pl__arr_strides(in->rank, in->dims, strides);
+    for (int64_t b = 0; b < lens->count; b++) {
+        int64_t len = pl__arr_int(lens, b);
+        if (len < 2) continue;
+        memcpy(box, in->dims, sizeof box);
+        memcpy(src_strides, strides, sizeof src_strides);
+        box[batch_dim] = 1;
+        box[seq_dim] = len;
+        src_strides[seq_dim] = -strides[seq_dim];
+        int64_t base = b * strides[batch_dim];
+        PL_TRY(pl__arr_copy_strided(out, base, strides, in, base + (len - 1) * strides[seq_dim], src_strides, in->rank,
+                                    box));
+    }
+    return NULL;
+}
+
+/* ---- MatrixBandPart ---- */
+
+pl_status pl__arr_matrix_band_part(pl_kernel_ctx *c) {
+    const pl_tensor *in = c->inputs[0], *lo_t = c->inputs[1], *hi_t = c->inputs[2];
+    char a[64];
+    if (in->rank < 2)
+        return pl_error(PL_INVALID_ARGUMENT, "input must be at least 2-dim, received shape: %s",
+                        pl__arr_shape_str(in, a, sizeof a));
+    if (lo_t->rank != 0)
+        return pl_error(PL_INVALID_ARGUMENT, "num_lower must be scalar, got shape %s", pl__arr_shape_str(lo_t, a, sizeof a));
+    if (hi_t->rank != 0)
+        return pl_error(PL_INVALID_ARGUMENT, "num_upper must be scalar, got shape %s", pl__arr_shape_str(hi_t, a, sizeof a));
+    PL_TRY(pl__arr_want_index(lo_t, "num_lower"));
+    PL_TRY(pl__arr_want_index(hi_t, "num_upper"));
+    int64_t rows = in->dims[in->rank - 2], cols = in->dims[in->rank - 1];
+    int64_t lower = pl__arr_int(lo_t, 0), upper = pl__arr_int(hi_t, 0);
+    if (lower > rows)
+        return pl_error(PL_INVALID_ARGUMENT,
+                        "num_lower must be negative or less or equal to number of rows (%lld) got: %lld", (long long)rows,
+                        (long long)lower);
+    if (upper > cols)
+        return pl_error(PL_INVALID_ARGUMENT,
+                        "num_upper must be negative or less or equal to number of columns (%lld) got: %lld",
+                        (long long)cols, (long long)upper);
+    pl_tensor *out;
+    PL_TRY(pl_ctx_alloc_output(c, 0, in->dtype, in->rank, in->dims, &out));
+    if (in->dtype != PL_DT_STRING && in->dtype != PL_DT_RESOURCE && in->dtype != PL_DT_VARIANT)
+        memset(out->data, 0, pl_tensor_nbytes(out));
+    if (rows == 0 || cols == 0) return NULL;
+    /* Row m keeps columns [m - lower, m + upper] (a negative bound keeps all). */
+    for (int64_t mat = 0; mat < in->count / (rows * cols); mat++)
+        for (int64_t m = 0; m < rows; m++) {
+            int64_t first = lower < 0 ? 0 : m - lower, last = upper < 0 ? cols - 1 : m + upper;
+            if (first < 0) first = 0;
+            if (last > cols - 1) last = cols - 1;
+            if (last < first) continue;
+            int64_t off = (mat * rows + m) * cols + first;
+            PL_TRY(pl__arr_copy(out, off, in, off, last - first + 1));
+        }
+    return NULL;
+}
+
 /* ---- Tile (tile_ops.cc) ---- */
 
 pl_status pl__arr_tile(pl_kernel_ctx *c) {
