@@ -91,6 +91,7 @@ PL__ARR_DECL(slice) PL__ARR_DECL(strided_slice) PL__ARR_PREP(strided_slice) PL__
 /* array_layout.c */
 PL__ARR_DECL(transpose) PL__ARR_DECL(conjugate_transpose) PL__ARR_DECL(reverse_v2) PL__ARR_DECL(reverse) PL__ARR_DECL(reverse_sequence)
 PL__ARR_PREP(reverse_sequence) PL__ARR_DECL(matrix_band_part) PL__ARR_DECL(tile) PL__ARR_DECL(broadcast_to)
+/* array_space.c */
 PL__ARR_DECL(depth_to_space) PL__ARR_DECL(space_to_depth) PL__ARR_PREP(block_size)
 PL__ARR_DECL(space_to_batch_nd) PL__ARR_DECL(batch_to_space_nd)
 /* array_pad.c */
