@@ -108,7 +108,7 @@ PL__ARR_DECL(upper_bound) PL__ARR_DECL(lower_bound)
 /* array_scatter.c */
 PL__ARR_DECL(scatter_nd) PL__ARR_DECL(tensor_scatter_update) PL__ARR_DECL(tensor_scatter_add)
 /* array_misc.c */
-PL__ARR_DECL(check_numerics) PL__ARR_PREP(check_numerics) PL__ARR_DECL(bitcast) PL__ARR_PREP(bitcast)
+PL__ARR_DECL(check_numerics) PL__ARR_DECL(check_numerics_v2) PL__ARR_PREP(check_numerics) PL__ARR_DECL(bitcast) PL__ARR_PREP(bitcast)
 #undef PL__ARR_DECL
 #undef PL__ARR_PREP
 
