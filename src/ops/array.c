@@ -67,6 +67,7 @@ const pl_kernel_def pl_kernels_array[] = {
     KP("UpperBound", upper_bound, out_type),
     KP("LowerBound", lower_bound, out_type),
     KP("CheckNumerics", check_numerics, check_numerics),
+    KP("CheckNumericsV2", check_numerics_v2, check_numerics),
     KP("Bitcast", bitcast, bitcast),
     {0},
 };

@@ -91,6 +91,7 @@ PL__ARR_DECL(slice) PL__ARR_DECL(strided_slice) PL__ARR_PREP(strided_slice) PL__
 /* array_layout.c */
 PL__ARR_DECL(transpose) PL__ARR_DECL(conjugate_transpose) PL__ARR_DECL(reverse_v2) PL__ARR_DECL(reverse) PL__ARR_DECL(reverse_sequence)
 PL__ARR_PREP(reverse_sequence) PL__ARR_DECL(matrix_band_part) PL__ARR_DECL(tile) PL__ARR_DECL(broadcast_to)
+/* array_space.c */
 PL__ARR_DECL(depth_to_space) PL__ARR_DECL(space_to_depth) PL__ARR_PREP(block_size)
 PL__ARR_DECL(space_to_batch_nd) PL__ARR_DECL(batch_to_space_nd)
 /* array_pad.c */
@@ -107,7 +108,7 @@ PL__ARR_DECL(upper_bound) PL__ARR_DECL(lower_bound)
 /* array_scatter.c */
 PL__ARR_DECL(scatter_nd) PL__ARR_DECL(tensor_scatter_update) PL__ARR_DECL(tensor_scatter_add)
 /* array_misc.c */
-PL__ARR_DECL(check_numerics) PL__ARR_PREP(check_numerics) PL__ARR_DECL(bitcast) PL__ARR_PREP(bitcast)
+PL__ARR_DECL(check_numerics) PL__ARR_DECL(check_numerics_v2) PL__ARR_PREP(check_numerics) PL__ARR_DECL(bitcast) PL__ARR_PREP(bitcast)
 #undef PL__ARR_DECL
 #undef PL__ARR_PREP
 

@@ -817,6 +817,11 @@ class Misc(ArrayTest):
         self.same(op("CheckNumerics", [x], message="fine")[0], x)
         self.error("CheckNumerics", [np.float32([1, np.nan])], "bad : Tensor had NaN values", message="bad")
         self.error("CheckNumerics", [np.float64([np.inf, np.nan])], "m : Tensor had Inf and NaN values", message="m")
+        self.error("CheckNumerics", [np.float16([1, -np.inf])], "h : Tensor had Inf values", message="h")
+        self.error("CheckNumericsV2", [np.float32([np.nan, np.inf, -np.inf])], "v : Tensor had -Inf, +Inf, and NaN "
+                   "values", message="v")
+        self.error("CheckNumericsV2", [np.float32([np.inf, 1])], "v : Tensor had +Inf values", message="v")
+        self.same(op("CheckNumericsV2", [np.float32([])], message="e")[0], np.float32([]))
 
     def test_bitcast(self):
         x = np.float32([1.5, -2])
