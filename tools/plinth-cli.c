@@ -12,6 +12,7 @@ static const char usage[] =
     "commands:\n"
     "  status MODEL                      versions of MODEL and their states\n"
     "  metadata MODEL                    signatures: inputs and outputs with dtypes and shapes\n"
+    "  predict MODEL --input NAME=VALUE  run a signature; VALUE is a .npy file, a picture, or JSON\n"
     "  detect MODEL IMAGE [-o OUT]       find faces with an MTCNN model and draw them\n"
     "\n"
     "options:\n"
@@ -28,6 +29,7 @@ static const struct {
 } commands[] = {
     {"status", pl_cli_status},
     {"metadata", pl_cli_metadata},
+    {"predict", pl_cli_predict},
     {"detect", pl_cli_detect},
 };
 

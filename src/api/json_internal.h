@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/status.h"
 #include "base/strbuf.h"
@@ -96,13 +97,38 @@ static inline int64_t pl__json_num_i64(const pl__json_num *n) {
     return n->neg ? (int64_t)(0 - n->mag) : (int64_t)n->mag;
 }
 
+/* Decimal to double, correctly rounded: w * 10^e10, where w holds the first
+ * 19 significant digits; `truncated` says digits were dropped, and then
+ * [text, text_end) is the full number for the slow path. */
+double pl__json_decimal_to_double(uint64_t w, int e10, bool truncated, const char *text, const char *text_end);
+
 extern const double pl__json_exact_pow10[23];  /* 1e0 .. 1e22, exact in double */
 
-/* The common numbers, fast: [-]digits[.digits] with at most 19 digits whose
- * value Clinger's method gives exactly (one correctly rounded division).
+/* The per-number fast paths are inlined into the decoder's loop. */
+#ifdef __GNUC__
+#define PL__JSON_HOT __attribute__((always_inline))
+#else
+#define PL__JSON_HOT
+#endif
+
+/* SWAR digit tests and conversion of eight ASCII digits (little endian). */
+static inline bool pl__json_eight_digits(uint64_t v) {
+    return !(((v + 0x4646464646464646ull) | (v - 0x3030303030303030ull)) & 0x8080808080808080ull);
+}
+static inline uint32_t pl__json_parse_eight(uint64_t v) {
+    v -= 0x3030303030303030ull;
+    v = v * 10 + (v >> 8);
+    v = (((v & 0x000000FF000000FFull) * 0x000F424000000064ull) +
+         (((v >> 16) & 0x000000FF000000FFull) * 0x0000271000000001ull)) >> 32;
+    return (uint32_t)v;
+}
+
+/* The common numbers, fast: [-]digits[.digits] with at most 19 digits,
+ * converted exactly (Clinger's division, or Eisel-Lemire beyond 2^53).
  * Returns the end, or NULL to send the number to pl__json_parse_number.
- * The value is rapidjson's GetDouble(): "-0" is an integer, so +0.0. */
-static inline const char *pl__json_fast_double(const char *s, double *out) {
+ * The value is rapidjson's GetDouble(): "-0" is an integer, so +0.0.
+ * `end` is the end of the text: eight-byte reads stay before it. */
+PL__JSON_HOT static inline const char *pl__json_fast_double(const char *s, const char *end, double *out) {
     bool neg = *s == '-';
     s += neg;
     const char *digits = s;
@@ -116,23 +142,35 @@ static inline const char *pl__json_fast_double(const char *s, double *out) {
     } else {
         return NULL;
     }
-    int e10 = 0, dot = 0;
+    ptrdiff_t nd = s - digits;
+    int e10 = 0;
     if (*s == '.') {
-        dot = 1;
         const char *f = ++s;
+        uint64_t eight;
+        while (end - s >= 8 && (memcpy(&eight, s, 8), pl__json_eight_digits(eight))) {
+            w = w * 100000000 + pl__json_parse_eight(eight);
+            s += 8;
+        }
         while ((unsigned)(*s - '0') < 10) w = w * 10 + (uint64_t)(*s++ - '0');
         if (s == f) return NULL;
+        nd += s - f;
         e10 = -(int)(s - f);
-        while (e10 < 0 && w % 10 == 0 && w) {
-            w /= 10;
-            e10++;
-        }
     } else if (w == 0) {
         neg = false;
     }
     /* More than 19 digits may have wrapped w. */
-    if ((*s | 0x20) == 'e' || s - digits - dot > 19 || w > (1ull << 53) || e10 < -22) return NULL;
-    double d = e10 < 0 ? (double)w / pl__json_exact_pow10[-e10] : (double)w;
+    if (nd > 19 || (*s | 0x20) == 'e') return NULL;
+    /* "248.0" is 248: no division for fractions that are all zeros. */
+    while (e10 < 0 && w && w % 10 == 0) {
+        w /= 10;
+        e10++;
+    }
+    double d;
+    if (w <= (1ull << 53) && e10 >= -22) {
+        d = e10 < 0 ? (double)w / pl__json_exact_pow10[-e10] : (double)w;
+    } else {
+        d = pl__json_decimal_to_double(w, e10, false, digits, s);
+    }
     *out = neg ? -d : d;
     return s;
 }
@@ -156,11 +194,6 @@ static inline const char *pl__json_fast_int(const char *s, int64_t *out) {
     *out = neg ? -(int64_t)w : (int64_t)w;
     return s;
 }
-
-/* Decimal to double, correctly rounded: w * 10^e10, where w holds the first
- * 19 significant digits; `truncated` says digits were dropped, and then
- * [text, text_end) is the full number for the slow path. */
-double pl__json_decimal_to_double(uint64_t w, int e10, bool truncated, const char *text, const char *text_end);
 
 #define PL__JSON_POW10_MIN (-348)
 #define PL__JSON_POW10_COUNT 696

@@ -12,22 +12,33 @@
 const double pl__json_exact_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                         1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-/* 64x64 -> 128-bit product without compiler extensions. */
-static void mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo) {
+/* 64x64 -> 128-bit product: the compiler's 128-bit type where there is one,
+ * portable halves otherwise. */
+static inline void mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo) {
+#ifdef __SIZEOF_INT128__
+    __extension__ unsigned __int128 p = (unsigned __int128)a * b;
+    *hi = (uint64_t)(p >> 64);
+    *lo = (uint64_t)p;
+#else
     uint64_t a0 = (uint32_t)a, a1 = a >> 32, b0 = (uint32_t)b, b1 = b >> 32;
     uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
     uint64_t mid = (p00 >> 32) + (uint32_t)p01 + (uint32_t)p10;
     *lo = (mid << 32) | (uint32_t)p00;
     *hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+#endif
 }
 
-static int clz64(uint64_t x) {
+static inline int clz64(uint64_t x) {
+#ifdef __GNUC__
+    return __builtin_clzll(x);
+#else
     int n = 0;
     while (!(x & 0x8000000000000000ull)) {
         x <<= 1;
         n++;
     }
     return n;
+#endif
 }
 
 /* Eisel-Lemire (as in Go's strconv): man * 10^e10 for man != 0; false when

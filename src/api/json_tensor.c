@@ -379,14 +379,14 @@ static inline bool store_number_fast(ctx *x) {
     switch (a->dtype) {
     case PL_DT_FLOAT: {
         double d;
-        if (!(end = pl__json_fast_double(x->c->p, &d))) return false;
+        if (!(end = pl__json_fast_double(x->c->p, x->c->end, &d))) return false;
         float f = (float)d;
         memcpy(slot, &f, 4);
         break;
     }
     case PL_DT_DOUBLE: {
         double d;
-        if (!(end = pl__json_fast_double(x->c->p, &d))) return false;
+        if (!(end = pl__json_fast_double(x->c->p, x->c->end, &d))) return false;
         memcpy(slot, &d, 8);
         break;
     }

@@ -38,6 +38,33 @@ pl_status pl__arr_fill(pl_kernel_ctx *c) {
     return pl__arr_fill_value(out, 0, out->count, value, 0);
 }
 
+/* ---- Empty: a tensor of the given shape; its contents are zeros here ---- */
+
+pl_status pl__arr_prep_empty(pl_kernel_prep *p) {
+    pl__arr_state *s;
+    PL_TRY(pl__arr_state_new(p, 0, &s));
+    PL_TRY(pl_attr_type(p->attrs, "dtype", &s->type));
+    return NULL;
+}
+
+pl_status pl__arr_empty(pl_kernel_ctx *c) {
+    const pl__arr_state *s = c->state;
+    const pl_tensor *shape_t = c->inputs[0];
+    char a[64];
+    if (shape_t->rank != 1)
+        return pl_error(PL_INVALID_ARGUMENT, "shape must be a vector of int32, got shape %s",
+                        pl__arr_shape_str(shape_t, a, sizeof a));
+    PL_TRY(pl__arr_want_index(shape_t, "shape"));
+    int rank = 0;
+    int64_t dims[PL_MAX_RANK];
+    PL_TRY(shape_from(shape_t, &rank, dims));
+    pl_tensor *out;
+    PL_TRY(pl_ctx_alloc_output(c, 0, s->type, rank, dims, &out));
+    if (s->type != PL_DT_STRING && s->type != PL_DT_RESOURCE && s->type != PL_DT_VARIANT)
+        memset(out->data, 0, pl_tensor_nbytes(out));
+    return NULL;
+}
+
 /* ---- ZerosLike / OnesLike ---- */
 
 pl_status pl__arr_zeros_like(pl_kernel_ctx *c) {

@@ -89,7 +89,9 @@ PL__ARR_DECL(split) PL__ARR_DECL(split_v) PL__ARR_DECL(concat_offset) PL__ARR_PR
 /* array_slice.c */
 PL__ARR_DECL(slice) PL__ARR_DECL(strided_slice) PL__ARR_PREP(strided_slice) PL__ARR_DECL(strided_slice_grad)
 /* array_layout.c */
-PL__ARR_DECL(transpose) PL__ARR_DECL(conjugate_transpose) PL__ARR_DECL(reverse_v2) PL__ARR_DECL(reverse) PL__ARR_DECL(tile) PL__ARR_DECL(broadcast_to)
+PL__ARR_DECL(transpose) PL__ARR_DECL(conjugate_transpose) PL__ARR_DECL(reverse_v2) PL__ARR_DECL(reverse) PL__ARR_DECL(reverse_sequence)
+PL__ARR_PREP(reverse_sequence) PL__ARR_DECL(matrix_band_part) PL__ARR_DECL(tile) PL__ARR_DECL(broadcast_to)
+/* array_space.c */
 PL__ARR_DECL(depth_to_space) PL__ARR_DECL(space_to_depth) PL__ARR_PREP(block_size)
 PL__ARR_DECL(space_to_batch_nd) PL__ARR_DECL(batch_to_space_nd)
 /* array_pad.c */
@@ -99,12 +101,14 @@ PL__ARR_DECL(gather) PL__ARR_DECL(gather_v2) PL__ARR_PREP(gather_v2) PL__ARR_DEC
 PL__ARR_DECL(where) PL__ARR_DECL(dynamic_stitch) PL__ARR_PREP(dynamic_stitch)
 /* array_fill.c */
 PL__ARR_DECL(fill) PL__ARR_DECL(zeros_like) PL__ARR_DECL(ones_like) PL__ARR_DECL(range) PL__ARR_DECL(one_hot)
-PL__ARR_PREP(one_hot)
+PL__ARR_PREP(one_hot) PL__ARR_DECL(empty) PL__ARR_PREP(empty)
 /* array_search.c */
-PL__ARR_DECL(top_k_v2) PL__ARR_PREP(top_k_v2) PL__ARR_DECL(unique) PL__ARR_PREP(out_idx)
+PL__ARR_DECL(top_k_v2) PL__ARR_PREP(top_k_v2) PL__ARR_DECL(unique) PL__ARR_PREP(out_idx) PL__ARR_DECL(unique_with_counts) PL__ARR_DECL(list_diff)
 PL__ARR_DECL(upper_bound) PL__ARR_DECL(lower_bound)
+/* array_scatter.c */
+PL__ARR_DECL(scatter_nd) PL__ARR_DECL(tensor_scatter_update) PL__ARR_DECL(tensor_scatter_add)
 /* array_misc.c */
-PL__ARR_DECL(check_numerics) PL__ARR_PREP(check_numerics) PL__ARR_DECL(bitcast) PL__ARR_PREP(bitcast)
+PL__ARR_DECL(check_numerics) PL__ARR_DECL(check_numerics_v2) PL__ARR_PREP(check_numerics) PL__ARR_DECL(bitcast) PL__ARR_PREP(bitcast)
 #undef PL__ARR_DECL
 #undef PL__ARR_PREP
 

@@ -17,27 +17,42 @@ pl_status pl__arr_prep_check_numerics(pl_kernel_prep *p) {
     return NULL;
 }
 
-pl_status pl__arr_check_numerics(pl_kernel_ctx *c) {
+/* v1 names NaN and Inf; v2 tells -Inf from +Inf ("-Inf, +Inf, and NaN"). */
+static pl_status check_numerics(pl_kernel_ctx *c, bool v2) {
     const pl__arr_state *s = c->state;
     const pl_tensor *in = c->inputs[0];
-    bool has_nan = false, has_inf = false;
+    bool nan = false, neg_inf = false, pos_inf = false;
     switch (in->dtype) {
     case PL_DT_FLOAT: case PL_DT_DOUBLE: case PL_DT_HALF: case PL_DT_BFLOAT16:
         for (int64_t i = 0; i < in->count; i++) {
             double v = pl_tensor_get_f64(in, i);
-            has_nan |= isnan(v);
-            has_inf |= isinf(v);
+            nan |= isnan(v);
+            neg_inf |= isinf(v) && v < 0;
+            pos_inf |= isinf(v) && v > 0;
         }
         break;
     default:
         return pl_error(PL_INVALID_ARGUMENT, "CheckNumerics of %s is not supported", pl_dtype_name(in->dtype));
     }
-    if (has_nan || has_inf)
+    if (!nan && !neg_inf && !pos_inf) {
+        pl_ctx_forward(c, 0, 0);
+        return NULL;
+    }
+    if (!v2)
         return pl_error(PL_INVALID_ARGUMENT, "%s : Tensor had %s values", s->text,
-                        has_nan && has_inf ? "Inf and NaN" : has_inf ? "Inf" : "NaN");
-    pl_ctx_forward(c, 0, 0);
-    return NULL;
+                        nan && (neg_inf || pos_inf) ? "Inf and NaN" : nan ? "NaN" : "Inf");
+    const char *names[3];
+    int n = 0;
+    if (neg_inf) names[n++] = "-Inf";
+    if (pos_inf) names[n++] = "+Inf";
+    if (nan) names[n++] = "NaN";
+    if (n == 3) return pl_error(PL_INVALID_ARGUMENT, "%s : Tensor had -Inf, +Inf, and NaN values", s->text);
+    if (n == 2) return pl_error(PL_INVALID_ARGUMENT, "%s : Tensor had %s and %s values", s->text, names[0], names[1]);
+    return pl_error(PL_INVALID_ARGUMENT, "%s : Tensor had %s values", s->text, names[0]);
 }
+
+pl_status pl__arr_check_numerics(pl_kernel_ctx *c) { return check_numerics(c, false); }
+pl_status pl__arr_check_numerics_v2(pl_kernel_ctx *c) { return check_numerics(c, true); }
 
 /* ---- Bitcast (bitcast_op.cc) ---- */
 

@@ -108,8 +108,9 @@ pl_status pl__arr_prep_out_idx(pl_kernel_prep *p) {
     PL_TRY(pl__arr_state_new(p, 0, &s));
     s->type = pl_attr_type_or(p->attrs, "out_idx", PL_DT_INT32);
     if (s->type != PL_DT_INT32 && s->type != PL_DT_INT64)
-        return pl_error(PL_INVALID_ARGUMENT, "Unique: out_idx must be int32 or int64");
-    if (p->num_outputs < 2) p->num_outputs = 2;
+        return pl_error(PL_INVALID_ARGUMENT, "%s: out_idx must be int32 or int64", p->op);
+    int outputs = !strcmp(p->op, "UniqueWithCounts") ? 3 : 2;
+    if (p->num_outputs < outputs) p->num_outputs = outputs;
     return NULL;
 }
 
@@ -136,12 +137,13 @@ static uint64_t elem_hash(const pl_tensor *t, int64_t i) {
     return hash_bytes((const char *)t->data + (size_t)i * esz, esz);
 }
 
-static bool elem_equal(const pl_tensor *t, int64_t i, int64_t j) {
+/* t[i] == u[j] (same dtype). */
+static bool elem_equal2(const pl_tensor *t, int64_t i, const pl_tensor *u, int64_t j) {
     if (t->dtype == PL_DT_STRING) {
-        const pl_str *a = &((const pl_str *)t->data)[i], *b = &((const pl_str *)t->data)[j];
+        const pl_str *a = &((const pl_str *)t->data)[i], *b = &((const pl_str *)u->data)[j];
         return a->len == b->len && (a->len == 0 || !memcmp(a->data, b->data, a->len));
     }
-    if (is_float(t->dtype)) return pl_tensor_get_f64(t, i) == pl_tensor_get_f64(t, j);
+    if (is_float(t->dtype)) return pl_tensor_get_f64(t, i) == pl_tensor_get_f64(u, j);
     if (t->dtype == PL_DT_COMPLEX64 || t->dtype == PL_DT_COMPLEX128) {
         /* by value, like the real types */
         const size_t half = pl_dtype_size(t->dtype) / 2;
@@ -149,20 +151,24 @@ static bool elem_equal(const pl_tensor *t, int64_t i, int64_t j) {
             double x, y;
             if (half == 4) {
                 x = ((const float *)t->data)[2 * i + part];
-                y = ((const float *)t->data)[2 * j + part];
+                y = ((const float *)u->data)[2 * j + part];
             } else {
                 x = ((const double *)t->data)[2 * i + part];
-                y = ((const double *)t->data)[2 * j + part];
+                y = ((const double *)u->data)[2 * j + part];
             }
             if (x != y) return false;
         }
         return true;
     }
     size_t esz = pl_dtype_size(t->dtype);
-    return !memcmp((const char *)t->data + (size_t)i * esz, (const char *)t->data + (size_t)j * esz, esz);
+    return !memcmp((const char *)t->data + (size_t)i * esz, (const char *)u->data + (size_t)j * esz, esz);
 }
 
-pl_status pl__arr_unique(pl_kernel_ctx *c) {
+static bool elem_equal(const pl_tensor *t, int64_t i, int64_t j) { return elem_equal2(t, i, t, j); }
+
+/* Unique and UniqueWithCounts: values in first-occurrence order, each
+ * element's index among them, and (with counts) how often each occurs. */
+static pl_status unique(pl_kernel_ctx *c, bool with_counts) {
     const pl__arr_state *s = c->state;
     const pl_tensor *x = c->inputs[0];
     if (x->rank != 1) return pl_error(PL_INVALID_ARGUMENT, "unique expects a 1D vector.");
@@ -179,8 +185,9 @@ pl_status pl__arr_unique(pl_kernel_ctx *c) {
     int64_t *slots = malloc(cap * sizeof *slots);       /* position of a first occurrence, or -1 */
     int64_t *unique_of = malloc(cap * sizeof *unique_of); /* its index among the unique values */
     int64_t *firsts = malloc((size_t)(n ? n : 1) * sizeof *firsts);
+    int64_t *counts = calloc((size_t)(n ? n : 1), sizeof *counts);
     pl_status st = NULL;
-    if (!slots || !unique_of || !firsts) {
+    if (!slots || !unique_of || !firsts || !counts) {
         st = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
         goto done;
     }
@@ -194,15 +201,70 @@ pl_status pl__arr_unique(pl_kernel_ctx *c) {
             unique_of[h] = n_unique;
             firsts[n_unique++] = i;
         }
+        counts[unique_of[h]]++;
         store_index(idx, i, unique_of[h]);
     }
-    pl_tensor *y;
+    pl_tensor *y, *cnt;
     st = pl_ctx_alloc_output(c, 0, x->dtype, 1, &n_unique, &y);
     for (int64_t u = 0; !st && u < n_unique; u++) st = pl__arr_copy(y, u, x, firsts[u], 1);
+    if (!st && with_counts) {
+        st = pl_ctx_alloc_output(c, 2, s->type, 1, &n_unique, &cnt);
+        for (int64_t u = 0; !st && u < n_unique; u++) store_index(cnt, u, counts[u]);
+    }
 done:
     free(slots);
     free(unique_of);
     free(firsts);
+    free(counts);
+    return st;
+}
+
+pl_status pl__arr_unique(pl_kernel_ctx *c) { return unique(c, false); }
+pl_status pl__arr_unique_with_counts(pl_kernel_ctx *c) { return unique(c, true); }
+
+/* ---- ListDiff: the elements of x not in y, in x's order, and their positions ---- */
+
+pl_status pl__arr_list_diff(pl_kernel_ctx *c) {
+    const pl__arr_state *s = c->state;
+    const pl_tensor *x = c->inputs[0], *y = c->inputs[1];
+    if (x->rank != 1) return pl_error(PL_INVALID_ARGUMENT, "x should be a 1D vector.");
+    if (y->rank != 1) return pl_error(PL_INVALID_ARGUMENT, "y should be a 1D vector.");
+    if (x->dtype != y->dtype || x->dtype == PL_DT_RESOURCE || x->dtype == PL_DT_VARIANT)
+        return pl_error(PL_INVALID_ARGUMENT, "ListDiff of %s and %s is not supported", pl_dtype_name(x->dtype),
+                        pl_dtype_name(y->dtype));
+    size_t cap = 16;
+    while (cap < (size_t)y->count * 2) cap *= 2;
+    int64_t *slots = malloc(cap * sizeof *slots);
+    bool *keep = malloc((size_t)(x->count ? x->count : 1));
+    pl_status st = NULL;
+    if (!slots || !keep) {
+        st = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+        goto done;
+    }
+    memset(slots, 0xff, cap * sizeof *slots);
+    for (int64_t j = 0; j < y->count; j++) {
+        size_t h = (size_t)elem_hash(y, j) & (cap - 1);
+        while (slots[h] >= 0 && !elem_equal(y, slots[h], j)) h = (h + 1) & (cap - 1);
+        if (slots[h] < 0) slots[h] = j;
+    }
+    int64_t n = 0;
+    for (int64_t i = 0; i < x->count; i++) {
+        size_t h = (size_t)elem_hash(x, i) & (cap - 1);
+        while (slots[h] >= 0 && !elem_equal2(y, slots[h], x, i)) h = (h + 1) & (cap - 1);
+        keep[i] = slots[h] < 0;
+        n += keep[i];
+    }
+    pl_tensor *out, *idx;
+    st = pl_ctx_alloc_output(c, 0, x->dtype, 1, &n, &out);
+    if (!st) st = pl_ctx_alloc_output(c, 1, s->type, 1, &n, &idx);
+    for (int64_t i = 0, k = 0; !st && i < x->count; i++)
+        if (keep[i]) {
+            st = pl__arr_copy(out, k, x, i, 1);
+            store_index(idx, k++, i);
+        }
+done:
+    free(slots);
+    free(keep);
     return st;
 }
 

@@ -88,9 +88,105 @@ typedef struct {
     bool is_identity;
 } slice_plan;
 
+/* The dense spec: masks per input dimension, and where each final dimension
+ * comes from (an input dimension, SHRINK_AXIS or NEW_AXIS). */
+typedef struct {
+    uint64_t begin_mask, end_mask, shrink_mask;
+    int gather[64]; /* sparse entries (< 32, checked) plus ellipsis-expanded dims */
+    int n_gather;
+} dense_spec;
+
+/* Steps 1 and 2: expand the ellipsis (explicit or implied at the end) and
+ * new axes so there is one begin/end/stride per input dimension. *ds
+ * arrives zeroed. */
+static pl_status build_dense(const pl__arr_state *st, int dims, const pl_tensor *begin_t, const pl_tensor *end_t,
+                             const pl_tensor *strides_t, slice_plan *plan, dense_spec *ds) {
+    uint64_t begin_mask = (uint64_t)st->i[0], end_mask = (uint64_t)st->i[1], ellipsis_mask = (uint64_t)st->i[2];
+    uint64_t new_axis_mask = (uint64_t)st->i[3], shrink_mask = (uint64_t)st->i[4];
+    if (ellipsis_mask & (ellipsis_mask - 1))
+        return pl_error(PL_INVALID_ARGUMENT, "Multiple ellipses in slice spec not allowed");
+    int64_t n = strides_t->count, sparse_dims = n;
+    bool ellipsis_seen = false;
+    int num_add_axis_after_ellipsis = 0;
+    for (int i = 0; i < n; i++) {
+        if (ellipsis_seen && (BIT(i) & new_axis_mask)) num_add_axis_after_ellipsis++;
+        if (BIT(i) & ellipsis_mask) ellipsis_seen = true;
+    }
+    if (!ellipsis_seen) {
+        ellipsis_mask |= BIT(sparse_dims);
+        sparse_dims++;
+    }
+    int full = 0;
+    for (int i = 0; i < sparse_dims; i++) {
+        if (BIT(i) & ellipsis_mask) {
+            int64_t next = dims - (sparse_dims - i) + 1 + num_add_axis_after_ellipsis;
+            if (next > dims) next = dims;
+            for (; full < next; full++) {
+                plan->begin[full] = plan->end[full] = 0;
+                plan->strides[full] = 1;
+                ds->begin_mask |= BIT(full);
+                ds->end_mask |= BIT(full);
+                ds->gather[ds->n_gather++] = full;
+            }
+        } else if (BIT(i) & new_axis_mask) {
+            ds->gather[ds->n_gather++] = NEW_AXIS;
+        } else {
+            if (full == dims)
+                return pl_error(PL_INVALID_ARGUMENT, "Index out of range using input dim %d; input has only %d dims", full,
+                                dims);
+            plan->begin[full] = pl__arr_int(begin_t, i);
+            plan->end[full] = pl__arr_int(end_t, i);
+            plan->strides[full] = pl__arr_int(strides_t, i);
+            if (begin_mask & BIT(i)) ds->begin_mask |= BIT(full);
+            if (end_mask & BIT(i)) ds->end_mask |= BIT(full);
+            if (shrink_mask & BIT(i)) {
+                ds->gather[ds->n_gather++] = SHRINK_AXIS;
+                ds->shrink_mask |= BIT(full);
+            } else {
+                ds->gather[ds->n_gather++] = full;
+            }
+            full++;
+        }
+    }
+    return NULL;
+}
+
+/* Step 3 for dimension i: canonical begin/end (masks, negative indices,
+ * clamping to the valid range for the stride's direction) and its size. */
+static pl_status canonical_dim(const dense_spec *ds, int i, int64_t dim_i, slice_plan *plan) {
+    int64_t *begin_i = &plan->begin[i], *end_i = &plan->end[i], stride_i = plan->strides[i];
+    if (stride_i == 0) return pl_error(PL_INVALID_ARGUMENT, "strides[%d] must be non-zero", i);
+    bool shrink_i = ds->shrink_mask & BIT(i);
+    bool masks[2] = {(ds->begin_mask & BIT(i)) != 0, (ds->end_mask & BIT(i)) != 0};
+    int64_t valid[2] = {stride_i > 0 ? 0 : -1, stride_i > 0 ? dim_i : dim_i - 1};
+    if (shrink_i && stride_i <= 0) return pl_error(PL_INVALID_ARGUMENT, "only stride 1 allowed on non-range indexing.");
+    if (shrink_i) {
+        /* foo[-1] arrives as begin -1, end 0: end is rebuilt as begin + 1. */
+        int64_t x_fwd = *begin_i < 0 ? dim_i + *begin_i : *begin_i;
+        if (x_fwd < 0 || x_fwd >= dim_i)
+            return pl_error(PL_INVALID_ARGUMENT, "slice index %lld of dimension %d out of bounds.", (long long)x_fwd, i);
+        *begin_i = x_fwd;
+        *end_i = x_fwd + 1;
+    } else {
+        for (int k = 0; k < 2; k++) {
+            int64_t *x = k == 0 ? begin_i : end_i;
+            if (masks[k]) {
+                *x = stride_i > 0 ? valid[k] : valid[(k + 1) & 1];
+            } else {
+                int64_t x_fwd = *x < 0 ? dim_i + *x : *x;
+                *x = x_fwd < valid[0] ? valid[0] : x_fwd > valid[1] ? valid[1] : x_fwd;
+            }
+        }
+    }
+    plan->is_identity &= stride_i == 1 && *begin_i == 0 && *end_i == dim_i;
+    int64_t interval = *end_i - *begin_i;
+    if (interval == 0 || ((interval < 0) != (stride_i < 0))) plan->processing[i] = 0;
+    else plan->processing[i] = interval / stride_i + (interval % stride_i != 0 ? 1 : 0);
+    return NULL;
+}
+
 static pl_status validate(const pl__arr_state *st, int in_rank, const int64_t *in_dims, const pl_tensor *begin_t,
-                          const pl_tensor *end_t,
-                          const pl_tensor *strides_t, slice_plan *plan) {
+                          const pl_tensor *end_t, const pl_tensor *strides_t, slice_plan *plan) {
     char a[64], b[64], d[64];
     int64_t n = strides_t->count;
     bool begin_wrong = !(begin_t->rank == 1 && begin_t->count == n && begin_t->count < 32);
@@ -102,106 +198,17 @@ static pl_status validate(const pl__arr_state *st, int in_rank, const int64_t *i
                         pl__arr_shape_str(strides_t, d, sizeof d));
     if (!pl__arr_is_int(begin_t->dtype) || !pl__arr_is_int(end_t->dtype) || !pl__arr_is_int(strides_t->dtype))
         return pl_error(PL_INVALID_ARGUMENT, "StridedSlice: begin, end and strides must be integers");
-    uint64_t begin_mask = (uint64_t)st->i[0], end_mask = (uint64_t)st->i[1], ellipsis_mask = (uint64_t)st->i[2];
-    uint64_t new_axis_mask = (uint64_t)st->i[3], shrink_mask = (uint64_t)st->i[4];
-    if (ellipsis_mask & (ellipsis_mask - 1))
-        return pl_error(PL_INVALID_ARGUMENT, "Multiple ellipses in slice spec not allowed");
-
-    /* Step 1: count new axes after the ellipsis; add an implicit trailing ellipsis. */
-    bool ellipsis_seen = false;
-    int num_add_axis_after_ellipsis = 0;
-    int64_t sparse_dims = n;
-    for (int i = 0; i < n; i++) {
-        if (ellipsis_seen && (BIT(i) & new_axis_mask)) num_add_axis_after_ellipsis++;
-        if (BIT(i) & ellipsis_mask) ellipsis_seen = true;
-    }
-    if (!ellipsis_seen) {
-        ellipsis_mask |= BIT(sparse_dims);
-        sparse_dims++;
-    }
-
-    /* Step 2: the dense spec, one entry per input dimension. */
-    int dims = in_rank;
-    uint64_t dbegin_mask = 0, dend_mask = 0, dshrink_mask = 0;
-    int gather[64]; /* sparse entries (< 32, checked above) plus ellipsis-expanded dims */
-    int n_gather = 0;
-    int full = 0;
-    for (int i = 0; i < sparse_dims; i++) {
-        if (BIT(i) & ellipsis_mask) {
-            int64_t next = dims - (sparse_dims - i) + 1 + num_add_axis_after_ellipsis;
-            if (next > dims) next = dims;
-            for (; full < next; full++) {
-                plan->begin[full] = plan->end[full] = 0;
-                plan->strides[full] = 1;
-                dbegin_mask |= BIT(full);
-                dend_mask |= BIT(full);
-                gather[n_gather++] = full;
-            }
-        } else if (BIT(i) & new_axis_mask) {
-            gather[n_gather++] = NEW_AXIS;
-        } else {
-            if (full == dims)
-                return pl_error(PL_INVALID_ARGUMENT, "Index out of range using input dim %d; input has only %d dims", full,
-                                dims);
-            plan->begin[full] = pl__arr_int(begin_t, i);
-            plan->end[full] = pl__arr_int(end_t, i);
-            plan->strides[full] = pl__arr_int(strides_t, i);
-            if (begin_mask & BIT(i)) dbegin_mask |= BIT(full);
-            if (end_mask & BIT(i)) dend_mask |= BIT(full);
-            if (shrink_mask & BIT(i)) {
-                gather[n_gather++] = SHRINK_AXIS;
-                dshrink_mask |= BIT(full);
-            } else {
-                gather[n_gather++] = full;
-            }
-            full++;
-        }
-    }
-
-    /* Step 3: canonical begin/end, bounds checks and the processing shape. */
+    dense_spec ds = {0};
+    PL_TRY(build_dense(st, in_rank, begin_t, end_t, strides_t, plan, &ds));
     plan->is_identity = true;
-    for (int i = 0; i < dims; i++) {
-        int64_t *begin_i = &plan->begin[i], *end_i = &plan->end[i], stride_i = plan->strides[i];
-        int64_t dim_i = in_dims[i];
-        if (stride_i == 0) return pl_error(PL_INVALID_ARGUMENT, "strides[%d] must be non-zero", i);
-        bool shrink_i = dshrink_mask & BIT(i);
-        bool masks[2] = {(dbegin_mask & BIT(i)) != 0, (dend_mask & BIT(i)) != 0};
-        int64_t valid[2] = {stride_i > 0 ? 0 : -1, stride_i > 0 ? dim_i : dim_i - 1};
-        if (shrink_i && stride_i <= 0)
-            return pl_error(PL_INVALID_ARGUMENT, "only stride 1 allowed on non-range indexing.");
-        if (shrink_i) {
-            /* foo[-1] arrives as begin -1, end 0: end is rebuilt as begin + 1. */
-            int64_t x_fwd = *begin_i < 0 ? dim_i + *begin_i : *begin_i;
-            if (x_fwd < 0 || x_fwd >= dim_i)
-                return pl_error(PL_INVALID_ARGUMENT, "slice index %lld of dimension %d out of bounds.", (long long)x_fwd,
-                                i);
-            *begin_i = x_fwd;
-            *end_i = x_fwd + 1;
-        } else {
-            for (int k = 0; k < 2; k++) {
-                int64_t *x = k == 0 ? begin_i : end_i;
-                if (masks[k]) {
-                    *x = stride_i > 0 ? valid[k] : valid[(k + 1) & 1];
-                } else {
-                    int64_t x_fwd = *x < 0 ? dim_i + *x : *x;
-                    *x = x_fwd < valid[0] ? valid[0] : x_fwd > valid[1] ? valid[1] : x_fwd;
-                }
-            }
-        }
-        plan->is_identity &= stride_i == 1 && *begin_i == 0 && *end_i == dim_i;
-        int64_t interval = *end_i - *begin_i, size_i;
-        if (interval == 0 || ((interval < 0) != (stride_i < 0))) size_i = 0;
-        else size_i = interval / stride_i + (interval % stride_i != 0 ? 1 : 0);
-        plan->processing[i] = size_i;
-    }
-
+    for (int i = 0; i < in_rank; i++) PL_TRY(canonical_dim(&ds, i, in_dims[i], plan));
     /* Step 4: the final shape drops shrunk axes and adds new ones. */
     plan->final_rank = 0;
-    for (int k = 0; k < n_gather; k++) {
-        if (gather[k] == SHRINK_AXIS) continue;
+    for (int k = 0; k < ds.n_gather; k++) {
+        if (ds.gather[k] == SHRINK_AXIS) continue;
         if (plan->final_rank == PL_MAX_RANK)
             return pl_error(PL_INVALID_ARGUMENT, "StridedSlice: result has more than %d dimensions", PL_MAX_RANK);
-        plan->final_dims[plan->final_rank++] = gather[k] >= 0 ? plan->processing[gather[k]] : 1;
+        plan->final_dims[plan->final_rank++] = ds.gather[k] >= 0 ? plan->processing[ds.gather[k]] : 1;
     }
     return NULL;
 }

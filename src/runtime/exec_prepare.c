@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "runtime/executor.h"
+#include "runtime/function.h"
 #include "runtime/internal.h"
 
 /* Iterations of one loop run at once at most; TensorFlow's default is 10 and
@@ -280,6 +281,10 @@ static pl_status find_kernels(pl_exec *e) {
         if (x->role != PL__XN_NODE || x->kind != PL__KIND_OP) continue;
         x->kernel = pl_kernel_find(x->node->op);
         if (x->kernel && x->kernel->compute) continue;
+        if (pl_function_lib_find(e->graph->lib, x->node->op)) { /* a library function used as an op */
+            x->kernel = &pl_function_call_kernel;
+            continue;
+        }
         st = append(&msg, &len, len ? "; Op type not registered '%s' in node '%s'" : "Op type not registered '%s' in node '%s'",
                     x->node->op, x->name);
     }
@@ -300,7 +305,7 @@ static pl_status prepare_kernels(pl_exec *e) {
             .attrs = x->node->attrs,
             .num_inputs = x->num_inputs,
             .num_outputs = x->num_outputs,
-            .lib = NULL,
+            .lib = e->graph->lib,
             .session = e->session,
         };
         pl_status st = x->kernel->prepare(&p);

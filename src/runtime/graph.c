@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/function.h"
 #include "runtime/internal.h"
 
 /* Consumers may name outputs up to this index; larger ones are hostile. */
@@ -91,6 +92,7 @@ void pl_graph_free(pl_graph *g) {
     free(g->endpoint_pool);
     free(g->control_pool);
     pl__name_map_free(&g->names);
+    if (g->owns_lib) pl_function_lib_free(g->lib);
     if (g->owns_def && g->def) protobuf_c_message_free_unpacked(&g->def->base, NULL);
     free(g);
 }
@@ -190,6 +192,10 @@ pl_status pl_graph_import(Tensorflow__GraphDef *def, bool take_ownership, pl_gra
     g->node_frame = calloc(n, sizeof *g->node_frame);
     pl_status st = NULL;
     if (!g->nodes || !g->attrs || !g->kinds || !g->node_frame) st = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    if (!st && def->library && def->library->n_function) {
+        st = pl_function_lib_new(def->library, &g->lib);
+        g->owns_lib = !st;
+    }
     if (!st) st = import_nodes(g);
     if (!st) st = pl__graph_analyze(g);
     if (st) {

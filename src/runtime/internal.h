@@ -85,6 +85,8 @@ struct pl_graph {
     pl__frame_info *frames;
     int *node_frame;              /* the frame each node runs in */
     int *out_frame;               /* the frame its outputs flow into (differs for Enter and Exit) */
+    struct pl_function_lib *lib;  /* the GraphDef's function library (NULL when empty) */
+    bool owns_lib;                /* false for function bodies, which share their caller's */
     pl_endpoint *endpoint_pool;   /* storage behind nodes[i].inputs */
     int *control_pool;            /* storage behind nodes[i].controls */
 };

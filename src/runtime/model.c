@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "runtime/executor.h"
+#include "runtime/function.h"
 #include "base/log.h"
 #include "runtime/internal.h"
 #include "runtime/saved_model_internal.h"
@@ -236,37 +237,73 @@ pl_status pl_model_run(pl_model *m, const pl_run_options *opt, int num_feeds, co
     return st;
 }
 
-/* One error naming every op without a kernel (with the first node using it),
- * so a model that cannot load says everything that is missing at once. */
+typedef struct missing_op {
+    const char *op, *node;
+    int others;
+} missing_op;
+
+typedef struct missing_ops {
+    missing_op *items;
+    int n, cap;
+    bool oom;
+} missing_ops;
+
+static void note_op(missing_ops *m, const pl_function_lib *lib, const char *op, const char *node) {
+    if (!op || pl__op_kind(op) != PL__KIND_OP || pl_function_lib_find(lib, op)) return;
+    const pl_kernel_def *k = pl_kernel_find(op);
+    if (k && k->compute) return;
+    for (int i = 0; i < m->n; i++)
+        if (!strcmp(m->items[i].op, op)) {
+            m->items[i].others++;
+            return;
+        }
+    if (m->n == m->cap) {
+        int cap = m->cap ? m->cap * 2 : 8;
+        missing_op *grown = realloc(m->items, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            m->oom = true;
+            return;
+        }
+        m->items = grown;
+        m->cap = cap;
+    }
+    m->items[m->n++] = (missing_op){op, node ? node : "", 0};
+}
+
+/* One error naming every op without a kernel (each op once, with the first
+ * node using it) in the graph and its function library, so a model that
+ * cannot load says everything that is missing at once. */
 pl_status pl__graph_check_ops(const pl_graph *g) {
-    char *msg = NULL;
+    missing_ops m = {0};
+    for (int i = 0; i < g->num_nodes; i++) note_op(&m, g->lib, g->nodes[i].op, g->nodes[i].name);
+    const Tensorflow__GraphDef *def = g->def;
+    if (def && def->library)
+        for (size_t f = 0; f < def->library->n_function; f++) {
+            const Tensorflow__FunctionDef *fd = def->library->function[f];
+            for (size_t k = 0; fd && k < fd->n_node_def; k++)
+                if (fd->node_def[k]) note_op(&m, g->lib, fd->node_def[k]->op, fd->node_def[k]->name);
+        }
+    pl_status st = m.oom ? pl_error(PL_RESOURCE_EXHAUSTED, "out of memory") : NULL;
     size_t len = 0;
-    for (int i = 0; i < g->num_nodes; i++) {
-        const pl_node *n = &g->nodes[i];
-        if (g->kinds[i] != PL__KIND_OP) continue;
-        const pl_kernel_def *k = pl_kernel_find(n->op);
-        if (k && k->compute) continue;
-        bool seen = false;
-        int others = 0;
-        for (int j = 0; j < i && !seen; j++) seen = g->kinds[j] == PL__KIND_OP && !strcmp(g->nodes[j].op, n->op);
-        if (seen) continue;
-        for (int j = i + 1; j < g->num_nodes; j++) others += !strcmp(g->nodes[j].op, n->op);
+    char *msg = NULL;
+    for (int i = 0; !st && i < m.n; i++) {
         char more[64] = "";
-        if (others) snprintf(more, sizeof more, " (and %d other node%s)", others, others > 1 ? "s" : "");
-        int add = snprintf(NULL, 0, "%sOp type not registered '%s' in node '%s'%s", len ? "; " : "", n->op, n->name, more);
+        if (m.items[i].others)
+            snprintf(more, sizeof more, " (and %d other node%s)", m.items[i].others, m.items[i].others > 1 ? "s" : "");
+        const char *fmt = "%sOp type not registered '%s' in node '%s'%s";
+        int add = snprintf(NULL, 0, fmt, len ? "; " : "", m.items[i].op, m.items[i].node, more);
         char *grown = realloc(msg, len + (size_t)add + 1);
         if (!grown) {
-            free(msg);
-            return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+            st = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+            break;
         }
         msg = grown;
-        snprintf(msg + len, (size_t)add + 1, "%sOp type not registered '%s' in node '%s'%s", len ? "; " : "", n->op,
-                 n->name, more);
+        snprintf(msg + len, (size_t)add + 1, fmt, len ? "; " : "", m.items[i].op, m.items[i].node, more);
         len += (size_t)add;
     }
-    if (!msg) return NULL;
-    pl_status st = pl_error(PL_NOT_FOUND, "%s", msg);
+    if (!st && msg) st = pl_error(PL_NOT_FOUND, "%s", msg);
     free(msg);
+    free(m.items);
     return st;
 }
 
@@ -275,11 +312,11 @@ pl_status pl__graph_check_ops(const pl_graph *g) {
  * load; otherwise (SavedModels, whose signatures TensorFlow only prepares
  * when they are used) it is logged and its requests will report the error. */
 static pl_status warm_up(pl_model *m, bool strict) {
-    qsort(m->signatures, (size_t)m->num_signatures, sizeof *m->signatures, cmp_sig);
+    if (m->num_signatures > 1) qsort(m->signatures, (size_t)m->num_signatures, sizeof *m->signatures, cmp_sig);
     for (int s = 0; s < m->num_signatures; s++) {
         pl_signature *sig = &m->signatures[s];
-        qsort(sig->inputs, (size_t)sig->num_inputs, sizeof *sig->inputs, cmp_info);
-        qsort(sig->outputs, (size_t)sig->num_outputs, sizeof *sig->outputs, cmp_info);
+        if (sig->num_inputs > 1) qsort(sig->inputs, (size_t)sig->num_inputs, sizeof *sig->inputs, cmp_info);
+        if (sig->num_outputs > 1) qsort(sig->outputs, (size_t)sig->num_outputs, sizeof *sig->outputs, cmp_info);
         const char **names = malloc(((size_t)sig->num_inputs + (size_t)sig->num_outputs + 1) * sizeof *names);
         if (!names) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
         for (int i = 0; i < sig->num_inputs; i++) names[i] = sig->inputs[i].tensor_name;

@@ -740,12 +740,88 @@ class Gradients(ArrayTest):
         self.same(got[1][0], np.array([b"y", b"x"]))
 
 
+class MoreOps(ArrayTest):
+    def test_scatter(self):
+        b = Batch()
+        idx = np.int32([[1], [3], [1]])
+        upd = sample((3, 2), np.float32)
+        b.add("ScatterNd", [idx, upd, np.int32([5, 2])])
+        b.add("ScatterNd", [np.int64([[0, 1], [0, 1]]), np.int32([7, 9]), np.int64([2, 2])])
+        t = sample((4, 3), np.int64)
+        b.add("TensorScatterUpdate", [t, np.int32([[2], [0]]), sample((2, 3), np.int64, 1)])
+        b.add("TensorScatterAdd", [t, np.int32([[1, 2], [1, 2]]), np.int64([5, 6])])
+        b.add("TensorScatterUpdate", [sample((3,), bytes), np.int32([[1]]), np.array([b"new"])])
+        got = b.run()
+        want = np.zeros((5, 2), np.float32)
+        np.add.at(want, idx[:, 0], upd)
+        np.testing.assert_allclose(got[0][0], want, rtol=1e-6)
+        self.same(got[1][0], np.int32([[0, 16], [0, 0]]))
+        w = t.copy()
+        w[[2, 0]] = sample((2, 3), np.int64, 1)
+        self.same(got[2][0], w)
+        w = t.copy()
+        w[1, 2] += 11
+        self.same(got[3][0], w)
+        self.same(got[4][0], np.array([sample((3,), bytes)[0], b"new", sample((3,), bytes)[2]]))
+        self.error("ScatterNd", [np.int32([[5]]), np.float32([1]), np.int32([5])],
+                   "indices[0] = [5] does not index into shape [5]")
+
+    def test_reverse_sequence_and_band(self):
+        x = sample((3, 5, 2), np.int32)
+        lens = np.int64([5, 0, 3])
+        b = Batch()
+        b.add("ReverseSequence", [x, lens], seq_dim=1, batch_dim=0)
+        xt = np.ascontiguousarray(x.transpose(1, 0, 2))
+        b.add("ReverseSequence", [xt, np.int32([2, 5, 1])], seq_dim=0, batch_dim=1)
+        m = sample((2, 4, 5), np.float32)
+        bands = [(1, 2), (-1, 0), (0, -1), (0, 0), (4, 5)]
+        for lo, hi in bands:
+            b.add("MatrixBandPart", [m, np.int64(lo), np.int64(hi)])
+        got = b.run()
+        want = x.copy()
+        for i, n in enumerate(lens):
+            want[i, :n] = x[i, :n][::-1]
+        self.same(got[0][0], want)
+        want = xt.copy()
+        for i, n in enumerate([2, 5, 1]):
+            want[:n, i] = xt[:n, i][::-1]
+        self.same(got[1][0], want)
+        r, c = np.arange(4)[:, None], np.arange(5)[None, :]
+        for (lo, hi), g in zip(bands, got[2:]):
+            keep = ((lo < 0) | (r - c <= lo)) & ((hi < 0) | (c - r <= hi))
+            self.same(g[0], np.where(keep, m, np.float32(0)))
+        self.error("ReverseSequence", [x, np.int32([6, 0, 0])], "seq_lens(0) > input.dims(1)", seq_dim=1)
+
+    def test_sets_and_empty(self):
+        b = Batch()
+        x = np.int64([3, 1, 3, 3, 7, 1])
+        b.add("UniqueWithCounts", [x], n_out=3)
+        b.add("ListDiff", [np.int32([1, 2, 3, 4, 5, 6]), np.int32([1, 3, 5, 9])], n_out=2)
+        b.add("ListDiff", [np.array([b"a", b"b", b"a"]), np.array([b"b"])], n_out=2, out_idx=np.int64)
+        b.add("Empty", [np.int32([2, 3])], dtype=np.float64)
+        got = b.run()
+        self.same(got[0][0], np.int64([3, 1, 7]))
+        self.same(got[0][1], np.int32([0, 1, 0, 0, 2, 1]))
+        self.same(got[0][2], np.int32([3, 2, 1]))
+        self.same(got[1][0], np.int32([2, 4, 6]))
+        self.same(got[1][1], np.int32([1, 3, 5]))
+        self.same(got[2][0], np.array([b"a", b"a"]))
+        self.same(got[2][1], np.int64([0, 2]))
+        self.assertEqual(got[3][0].shape, (2, 3))
+        self.assertEqual(got[3][0].dtype, np.float64)
+
+
 class Misc(ArrayTest):
     def test_check_numerics(self):
         x = np.float32([1, 2])
         self.same(op("CheckNumerics", [x], message="fine")[0], x)
         self.error("CheckNumerics", [np.float32([1, np.nan])], "bad : Tensor had NaN values", message="bad")
         self.error("CheckNumerics", [np.float64([np.inf, np.nan])], "m : Tensor had Inf and NaN values", message="m")
+        self.error("CheckNumerics", [np.float16([1, -np.inf])], "h : Tensor had Inf values", message="h")
+        self.error("CheckNumericsV2", [np.float32([np.nan, np.inf, -np.inf])], "v : Tensor had -Inf, +Inf, and NaN "
+                   "values", message="v")
+        self.error("CheckNumericsV2", [np.float32([np.inf, 1])], "v : Tensor had +Inf values", message="v")
+        self.same(op("CheckNumericsV2", [np.float32([])], message="e")[0], np.float32([]))
 
     def test_bitcast(self):
         x = np.float32([1.5, -2])

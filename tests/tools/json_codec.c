@@ -7,8 +7,9 @@
  *       request's), as if the model were the identity. Prints the response,
  *       or "ERROR <CODE>" and the message on the next line.
  *   json_codec numbers float|double < lines
- *       parses each line as a JSON number and prints the stored value's bits
- *       in hex and its response text.
+ *       parses each line as a JSON number (with both the full and the fast
+ *       parser, which must agree) and prints the stored value's bits in hex
+ *       and its response text.
  *   json_codec examples < body
  *       decodes a classify/regress body and prints each serialized Example
  *       in hex, context first (or "-" when there is none). */
@@ -118,6 +119,13 @@ static int cmd_numbers(const char *type) {
             pl_status st = pl__json_syntax_status(&c);
             printf("ERROR %s\n", pl_status_message(st));
             pl_status_free(st);
+            continue;
+        }
+        /* The fast path the decoder takes for list elements must agree. */
+        double fast;
+        const char *fast_end = pl__json_fast_double(line, line + strlen(line), &fast);
+        if (fast_end && (memcmp(&fast, &n.d, sizeof fast) != 0 || fast_end != c.p)) {
+            printf("ERROR fast path gives %a for %a\n", fast, n.d);
             continue;
         }
         char buf[PL__JSON_NUM_MAX + 1];

@@ -44,53 +44,51 @@ static void print_infos(const char *title, size_t n, Tensorflow__SignatureDef__I
     free(sorted);
 }
 
-int pl_cli_metadata(pl_cli *cli, int argc, char **argv) {
-    if (argc != 1) {
-        fprintf(stderr, "usage: plinth-cli metadata MODEL\n");
-        return 2;
-    }
+pl_status pl_cli_get_signatures(const pl_cli *cli, pl_rpc *rpc, const char *model,
+                                Tensorflow__Serving__SignatureDefMap **out, int64_t *version) {
     Tensorflow__Serving__GetModelMetadataRequest req = TENSORFLOW__SERVING__GET_MODEL_METADATA_REQUEST__INIT;
     Tensorflow__Serving__ModelSpec spec;
-    Google__Protobuf__Int64Value version;
-    pl_cli_fill_spec(cli, argv[0], &spec, &version);
+    Google__Protobuf__Int64Value version_value;
+    pl_cli_fill_spec(cli, model, &spec, &version_value);
     spec.signature_name = NULL;
     char *field = "signature_def";
     req.model_spec = &spec;
     req.n_metadata_field = 1;
     req.metadata_field = &field;
-
-    pl_rpc *rpc;
-    pl_status st = pl_cli_connect(cli, &rpc);
     ProtobufCMessage *reply = NULL;
-    if (!st)
-        st = pl_rpc_call(rpc, "/tensorflow.serving.PredictionService/GetModelMetadata", &req.base,
-                         &tensorflow__serving__get_model_metadata_response__descriptor, cli->timeout, &reply);
-    if (st) {
-        pl_rpc_close(rpc);
-        return pl_cli_fail(cli, st);
-    }
+    PL_TRY(pl_rpc_call(rpc, "/tensorflow.serving.PredictionService/GetModelMetadata", &req.base,
+                       &tensorflow__serving__get_model_metadata_response__descriptor, cli->timeout, &reply));
     Tensorflow__Serving__GetModelMetadataResponse *res = (Tensorflow__Serving__GetModelMetadataResponse *)reply;
-    int64_t v = res->model_spec && res->model_spec->version ? res->model_spec->version->value : 0;
-    printf("model %s, version %" PRId64 "\n", argv[0], v);
-    for (size_t m = 0; m < res->n_metadata; m++) {
+    *version = res->model_spec && res->model_spec->version ? res->model_spec->version->value : 0;
+    *out = NULL;
+    for (size_t m = 0; m < res->n_metadata && !*out; m++) {
         Google__Protobuf__Any *any = res->metadata[m]->value;
-        if (strcmp(res->metadata[m]->key, "signature_def") || !any) continue;
-        Tensorflow__Serving__SignatureDefMap *map = tensorflow__serving__signature_def_map__unpack(
-            NULL, any->value.len, any->value.data);
-        if (!map) {
-            protobuf_c_message_free_unpacked(reply, NULL);
-            pl_rpc_close(rpc);
-            return pl_cli_fail(cli, pl_error(PL_DATA_LOSS, "the signature_def metadata does not parse"));
-        }
-        for (size_t s = 0; s < map->n_signature_def; s++) {
-            Tensorflow__SignatureDef *sig = map->signature_def[s]->value;
-            printf("\nsignature '%s' (%s)\n", map->signature_def[s]->key, sig->method_name ? sig->method_name : "");
-            print_infos("inputs", sig->n_inputs, sig->inputs);
-            print_infos("outputs", sig->n_outputs, (Tensorflow__SignatureDef__InputsEntry **)sig->outputs);
-        }
-        tensorflow__serving__signature_def_map__free_unpacked(map, NULL);
+        if (!strcmp(res->metadata[m]->key, "signature_def") && any)
+            *out = tensorflow__serving__signature_def_map__unpack(NULL, any->value.len, any->value.data);
     }
     protobuf_c_message_free_unpacked(reply, NULL);
+    return *out ? NULL : pl_error(PL_DATA_LOSS, "the server's signature_def metadata is missing or does not parse");
+}
+
+int pl_cli_metadata(pl_cli *cli, int argc, char **argv) {
+    if (argc != 1) {
+        fprintf(stderr, "usage: plinth-cli metadata MODEL\n");
+        return 2;
+    }
+    pl_rpc *rpc;
+    Tensorflow__Serving__SignatureDefMap *map = NULL;
+    int64_t version = 0;
+    pl_status st = pl_cli_connect(cli, &rpc);
+    if (!st) st = pl_cli_get_signatures(cli, rpc, argv[0], &map, &version);
     pl_rpc_close(rpc);
+    if (st) return pl_cli_fail(cli, st);
+    printf("model %s, version %" PRId64 "\n", argv[0], version);
+    for (size_t s = 0; s < map->n_signature_def; s++) {
+        Tensorflow__SignatureDef *sig = map->signature_def[s]->value;
+        printf("\nsignature '%s' (%s)\n", map->signature_def[s]->key, sig->method_name ? sig->method_name : "");
+        print_infos("inputs", sig->n_inputs, sig->inputs);
+        print_infos("outputs", sig->n_outputs, (Tensorflow__SignatureDef__InputsEntry **)sig->outputs);
+    }
+    tensorflow__serving__signature_def_map__free_unpacked(map, NULL);
     return 0;
 }

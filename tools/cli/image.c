@@ -183,6 +183,16 @@ void pl_image_free(pl_image *img) {
     img->bgr = NULL;
 }
 
+pl_status pl_image_to_tensor(const pl_image *img, pl_tensor **out) {
+    int64_t dims[3] = {img->height, img->width, 3};
+    pl_tensor *t;
+    PL_TRY(pl_tensor_alloc(PL_DT_FLOAT, 3, dims, &t));
+    float *v = t->data;
+    for (int64_t i = 0; i < t->count; i++) v[i] = img->bgr[i];
+    *out = t;
+    return NULL;
+}
+
 /* ---- drawing ---- */
 
 static void put(pl_image *img, int x, int y, pl_color c) {

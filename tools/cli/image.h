@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "base/status.h"
+#include "tensor/tensor.h"
 
 typedef struct pl_image {
     int width, height;
@@ -17,6 +18,9 @@ pl_status pl_image_read(const char *path, pl_image *out);
 /* Writes PNG, or JPEG when the name ends in .jpg/.jpeg. */
 pl_status pl_image_write(const pl_image *img, const char *path);
 void pl_image_free(pl_image *img);
+/* The picture as a float32 [height, width, 3] BGR tensor with values 0..255, as
+ * cv2.imread(path).astype(np.float32) gives it. */
+pl_status pl_image_to_tensor(const pl_image *img, pl_tensor **out);
 
 typedef struct pl_color { uint8_t b, g, r; } pl_color;
 

@@ -1,0 +1,88 @@
+/* Internals shared by the gRPC server loop and its method handlers. */
+#ifndef PL_API_GRPC_INTERNAL_H
+#define PL_API_GRPC_INTERNAL_H
+
+#include <grpc/grpc.h>
+#include <grpc/slice.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/grpc.h"
+#include "base/arena.h"
+#include "serving/serving.h"
+#include "tensorflow_serving/apis/model.pb-c.h"
+
+/* Decoded requests and built responses live in the call's arena, reset after
+ * each call and reused by the next one, so protobuf-c's many small
+ * allocations cost a pointer bump and nothing is freed piecemeal. This makes
+ * protobuf-c allocate from `a`; its free does nothing. */
+void pl__pb_allocator(ProtobufCAllocator *al, pl_arena *a);
+
+/* ---- one method ---- */
+
+typedef struct pl__grpc_call_ctx {
+    pl_grpc_server *server;
+    pl_serving *serving;
+    pl_arena *arena;
+    ProtobufCAllocator *pb;    /* allocates from `arena` */
+    pl_run_options run;
+    const pl_grpc_options *opt;
+} pl__grpc_call_ctx;
+
+/* Decodes `req`, does the work and packs the response into *resp. */
+typedef pl_status (*pl__grpc_handler)(pl__grpc_call_ctx *ctx, const uint8_t *req, size_t len, grpc_slice *resp);
+
+pl_status pl__grpc_predict(pl__grpc_call_ctx *ctx, const uint8_t *req, size_t len, grpc_slice *resp);
+pl_status pl__grpc_get_model_metadata(pl__grpc_call_ctx *ctx, const uint8_t *req, size_t len, grpc_slice *resp);
+pl_status pl__grpc_classify(pl__grpc_call_ctx *ctx, const uint8_t *req, size_t len, grpc_slice *resp);
+pl_status pl__grpc_regress(pl__grpc_call_ctx *ctx, const uint8_t *req, size_t len, grpc_slice *resp);
+pl_status pl__grpc_multi_inference(pl__grpc_call_ctx *ctx, const uint8_t *req, size_t len, grpc_slice *resp);
+pl_status pl__grpc_get_model_status(pl__grpc_call_ctx *ctx, const uint8_t *req, size_t len, grpc_slice *resp);
+pl_status pl__grpc_reload_config(pl__grpc_call_ctx *ctx, const uint8_t *req, size_t len, grpc_slice *resp);
+pl_status pl__grpc_health_check(pl__grpc_call_ctx *ctx, const uint8_t *req, size_t len, grpc_slice *resp);
+
+/* ---- wire format ---- */
+
+/* True when `data` is well-formed as far as nesting goes and no message
+ * field nests deeper than `max_depth` (protobuf C++'s default limit is 100).
+ * protobuf-c recurses without a limit, so requests are checked first. */
+bool pl__wire_depth_ok(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len, int max_depth);
+
+/* A request that carries a tensorflow.serving.Input (Classify, Regress,
+ * MultiInference), split without decoding the examples: they stay serialized
+ * and point into the request bytes, as TensorFlow Serving's SerializedInput. */
+typedef struct pl__wire_request {
+    const uint8_t *model_spec;     /* field 1 of Classification/RegressionRequest, merged */
+    size_t model_spec_len;
+    bool has_model_spec;
+    int num_tasks;                 /* MultiInferenceRequest.tasks, serialized */
+    pl_str *tasks;
+    pl_str *examples;
+    int64_t num_examples;
+    pl_str context;
+    bool has_context;              /* example_list_with_context */
+} pl__wire_request;
+
+/* multi: the request is a MultiInferenceRequest (field 1 = repeated tasks). */
+pl_status pl__wire_scan_request(pl_arena *a, const uint8_t *data, size_t len, bool multi, pl__wire_request *out);
+
+/* ---- shared helpers ---- */
+
+/* Unpacks a request; INTERNAL "Failed to parse request" like gRPC C++ when the
+ * bytes are not a valid message. */
+pl_status pl__grpc_unpack(pl__grpc_call_ctx *ctx, const ProtobufCMessageDescriptor *desc, const uint8_t *req,
+                          size_t len, ProtobufCMessage **out);
+
+/* Packs `msg` into a new slice. */
+pl_status pl__grpc_pack(const ProtobufCMessage *msg, grpc_slice *out);
+
+/* A request's ModelSpec as plain values; NULL gives INVALID_ARGUMENT "Missing ModelSpec". */
+pl_status pl__grpc_spec_from_proto(const Tensorflow__Serving__ModelSpec *p, pl_model_spec *out);
+
+/* The model_spec a response echoes: `signature_name` NULL leaves it unset. */
+Tensorflow__Serving__ModelSpec *pl__grpc_spec_to_proto(pl__grpc_call_ctx *ctx, const char *name,
+                                                       const char *signature_name, int64_t version);
+
+#endif

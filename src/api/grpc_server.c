@@ -1,0 +1,477 @@
+/* The gRPC server loop on the core C API: registered methods with their
+ * request payload read up front, one completion queue per worker thread, a
+ * fixed set of reusable call slots per method and thread, and calls answered
+ * on the thread that received them (no thread or queue hop per request).
+ *
+ * A call slot cycles REQUESTED (waiting for a call) → SENDING (response
+ * batch started) → REQUESTED again. Slow methods (config reloads wait for
+ * model loads) run on a thread of their own so they never hold a worker. */
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc_security.h>
+#include <grpc/support/time.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/grpc_internal.h"
+#include "base/log.h"
+
+enum { SLOTS_PER_METHOD = 4, SLOTS_GENERIC = 2, MESSAGE_LIMIT = 1024 };
+
+typedef struct method {
+    const char *path;
+    pl__grpc_handler handler;
+    bool slow;
+    bool health;
+} method;
+
+static const method methods[] = {
+    {"/tensorflow.serving.PredictionService/Predict", pl__grpc_predict, false, false},
+    {"/tensorflow.serving.PredictionService/Classify", pl__grpc_classify, false, false},
+    {"/tensorflow.serving.PredictionService/Regress", pl__grpc_regress, false, false},
+    {"/tensorflow.serving.PredictionService/MultiInference", pl__grpc_multi_inference, false, false},
+    {"/tensorflow.serving.PredictionService/GetModelMetadata", pl__grpc_get_model_metadata, false, false},
+    {"/tensorflow.serving.ModelService/GetModelStatus", pl__grpc_get_model_status, false, false},
+    {"/tensorflow.serving.ModelService/HandleReloadConfigRequest", pl__grpc_reload_config, true, false},
+    {"/grpc.health.v1.Health/Check", pl__grpc_health_check, false, true},
+};
+#define NUM_METHODS ((int)(sizeof methods / sizeof methods[0]))
+
+typedef enum phase { IDLE, REQUESTED, RUNNING, SENDING } phase;
+
+typedef struct worker worker;
+
+typedef struct call {
+    pl_grpc_server *g;
+    worker *w;
+    int method;                /* index into methods, -1 for unregistered ones */
+    phase phase;
+    grpc_call *call;
+    gpr_timespec deadline;
+    grpc_metadata_array md;
+    grpc_call_details details;
+    grpc_byte_buffer *payload;
+    grpc_byte_buffer *response;
+    grpc_slice status_details;
+    int cancelled;
+    pl_arena arena;
+    ProtobufCAllocator pb;
+} call;
+
+struct worker {
+    pl_grpc_server *g;
+    grpc_completion_queue *cq;
+    pthread_t thread;
+    bool started;
+    int num_calls;
+    call *calls;
+};
+
+struct pl_grpc_server {
+    pl_serving *serving;
+    pl_grpc_options opt;
+    grpc_server *server;
+    void *handles[NUM_METHODS];
+    int num_workers;
+    worker *workers;
+    atomic_bool shutting_down;
+    int port;
+};
+
+/* ---- call slots ---- */
+
+static void slot_request(call *c) {
+    pl_grpc_server *g = c->g;
+    if (atomic_load(&g->shutting_down)) {
+        c->phase = IDLE;
+        return;
+    }
+    c->phase = REQUESTED;
+    grpc_call_error err;
+    if (c->method >= 0)
+        err = grpc_server_request_registered_call(g->server, g->handles[c->method], &c->call, &c->deadline, &c->md,
+                                                  &c->payload, c->w->cq, c->w->cq, c);
+    else
+        err = grpc_server_request_call(g->server, &c->call, &c->details, &c->md, c->w->cq, c->w->cq, c);
+    if (err != GRPC_CALL_OK) {
+        pl_log_error("gRPC: cannot request a call: %s", grpc_call_error_to_string(err));
+        c->phase = IDLE;
+    }
+}
+
+/* Releases what one call used; the slot keeps its arena's first chunk. */
+static void slot_recycle(call *c) {
+    if (c->call) grpc_call_unref(c->call);
+    c->call = NULL;
+    if (c->payload) grpc_byte_buffer_destroy(c->payload);
+    c->payload = NULL;
+    if (c->response) grpc_byte_buffer_destroy(c->response);
+    c->response = NULL;
+    grpc_slice_unref(c->status_details);
+    c->status_details = grpc_empty_slice();
+    grpc_metadata_array_destroy(&c->md);
+    grpc_metadata_array_init(&c->md);
+    if (c->method < 0) {
+        grpc_call_details_destroy(&c->details);
+        grpc_call_details_init(&c->details);
+    }
+    pl_arena_reset(&c->arena);
+}
+
+/* Sends the response (or the error) and the status in one batch. Takes `body`. */
+static void slot_reply(call *c, pl_status st, grpc_slice body) {
+    grpc_op ops[4];
+    memset(ops, 0, sizeof ops);
+    int n = 0;
+    ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+    if (!st) {
+        c->response = grpc_raw_byte_buffer_create(&body, 1);
+        ops[n].op = GRPC_OP_SEND_MESSAGE;
+        ops[n++].data.send_message.send_message = c->response;
+    }
+    grpc_slice_unref(body);
+    /* grpc_status_util.cc: messages are cut to 1024 chars plus "...TRUNCATED". */
+    const char *msg = pl_status_message(st);
+    size_t len = strlen(msg);
+    if (len > MESSAGE_LIMIT) {
+        char *cut = malloc(MESSAGE_LIMIT + 13);
+        if (cut) {
+            memcpy(cut, msg, MESSAGE_LIMIT);
+            memcpy(cut + MESSAGE_LIMIT, "...TRUNCATED", 13);
+            c->status_details = grpc_slice_from_copied_buffer(cut, MESSAGE_LIMIT + 12);
+            free(cut);
+        } else {
+            c->status_details = grpc_slice_from_copied_buffer(msg, MESSAGE_LIMIT);
+        }
+    } else {
+        c->status_details = grpc_slice_from_copied_buffer(msg, len);
+    }
+    ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    ops[n].data.send_status_from_server.status = (grpc_status_code)pl_status_code(st);
+    ops[n++].data.send_status_from_server.status_details = &c->status_details;
+    ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    ops[n++].data.recv_close_on_server.cancelled = &c->cancelled;
+    pl_status_free(st);
+    c->phase = SENDING;
+    grpc_call_error err = grpc_call_start_batch(c->call, ops, (size_t)n, c, NULL);
+    if (err != GRPC_CALL_OK) {
+        pl_log_error("gRPC: cannot send a response: %s", grpc_call_error_to_string(err));
+        slot_recycle(c);
+        slot_request(c);
+    }
+}
+
+/* gRPC deadline → CLOCK_MONOTONIC nanoseconds for the runtime; 0 = none. */
+static int64_t deadline_ns(gpr_timespec d) {
+    if (d.clock_type == GPR_TIMESPAN || gpr_time_cmp(d, gpr_inf_future(d.clock_type)) >= 0) return 0;
+    gpr_timespec left = gpr_time_sub(d, gpr_now(d.clock_type));
+    int64_t left_ns = (int64_t)left.tv_sec * 1000000000 + left.tv_nsec;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec + left_ns;
+    return ns > 0 ? ns : 1;
+}
+
+typedef struct slow_job {
+    call *c;
+    grpc_slice req;
+} slow_job;
+
+static void run_handler(call *c, const uint8_t *data, size_t len) {
+    pl__grpc_call_ctx ctx = {
+        .server = c->g,
+        .serving = c->g->serving,
+        .arena = &c->arena,
+        .pb = &c->pb,
+        .run = {.deadline_ns = deadline_ns(c->deadline)},
+        .opt = &c->g->opt,
+    };
+    grpc_slice body = grpc_empty_slice();
+    pl_status st = methods[c->method].handler(&ctx, data, len, &body);
+    slot_reply(c, st, body);
+}
+
+static void *slow_main(void *arg) {
+    slow_job *job = arg;
+    run_handler(job->c, GRPC_SLICE_START_PTR(job->req), GRPC_SLICE_LENGTH(job->req));
+    grpc_slice_unref(job->req);
+    free(job);
+    return NULL;
+}
+
+/* The request message as one contiguous slice (a reference when it already is). */
+static bool read_payload(grpc_byte_buffer *bb, grpc_slice *out) {
+    grpc_byte_buffer_reader reader;
+    if (!grpc_byte_buffer_reader_init(&reader, bb)) return false;
+    grpc_slice *first;
+    if (bb->type == GRPC_BB_RAW && bb->data.raw.compression == GRPC_COMPRESS_NONE &&
+        bb->data.raw.slice_buffer.count == 1 && grpc_byte_buffer_reader_peek(&reader, &first)) {
+        *out = grpc_slice_ref(*first);
+    } else {
+        grpc_byte_buffer_reader_destroy(&reader);
+        if (!grpc_byte_buffer_reader_init(&reader, bb)) return false;
+        *out = grpc_byte_buffer_reader_readall(&reader);
+    }
+    grpc_byte_buffer_reader_destroy(&reader);
+    return true;
+}
+
+static void slot_handle(call *c) {
+    if (c->method < 0) {
+        /* What gRPC C++ answers for a method no service registered. */
+        slot_reply(c, pl_error(PL_UNIMPLEMENTED, "%s", ""), grpc_empty_slice());
+        return;
+    }
+    grpc_slice req;
+    if (!c->payload || !read_payload(c->payload, &req)) {
+        slot_reply(c, pl_error(PL_INTERNAL, "Failed to parse request"), grpc_empty_slice());
+        return;
+    }
+    if (methods[c->method].slow) {
+        slow_job *job = malloc(sizeof *job);
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (job) {
+            *job = (slow_job){c, req};
+            c->phase = RUNNING;
+            if (pthread_create(&t, &attr, slow_main, job) == 0) {
+                pthread_attr_destroy(&attr);
+                return;
+            }
+            free(job);
+        }
+        pthread_attr_destroy(&attr);
+        grpc_slice_unref(req);
+        slot_reply(c, pl_error(PL_RESOURCE_EXHAUSTED, "cannot start a thread for this call"), grpc_empty_slice());
+        return;
+    }
+    run_handler(c, GRPC_SLICE_START_PTR(req), GRPC_SLICE_LENGTH(req));
+    grpc_slice_unref(req);
+}
+
+static void *worker_main(void *arg) {
+    worker *w = arg;
+    for (;;) {
+        grpc_event ev = grpc_completion_queue_next(w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        if (ev.type == GRPC_QUEUE_SHUTDOWN) break;
+        if (ev.type != GRPC_OP_COMPLETE) continue;
+        call *c = ev.tag;
+        if (c->phase == REQUESTED) {
+            if (ev.success)
+                slot_handle(c);
+            else
+                c->phase = IDLE;  /* the server is shutting down */
+        } else if (c->phase == SENDING) {
+            slot_recycle(c);
+            slot_request(c);
+        }
+    }
+    return NULL;
+}
+
+/* ---- setup ---- */
+
+/* --grpc_channel_arguments: "k=v,k=v"; an int32 value is passed as an int,
+ * anything else as a string (server.cc parseGrpcChannelArgs). */
+static int parse_channel_args(const char *text, grpc_arg *args, int max, char **storage) {
+    int n = 0;
+    *storage = strdup(text ? text : "");
+    if (!*storage) return 0;
+    char *save = NULL;
+    for (char *item = strtok_r(*storage, ",", &save); item && n < max; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        if (!eq) {
+            pl_log_warning("ignoring gRPC channel argument without a value: %s", item);
+            continue;
+        }
+        *eq = 0;
+        const char *value = eq + 1;
+        char *end;
+        long long v = strtoll(value, &end, 10);
+        grpc_arg *a = &args[n++];
+        a->key = item;
+        if (*value && !*end && v >= INT32_MIN && v <= INT32_MAX) {
+            a->type = GRPC_ARG_INTEGER;
+            a->value.integer = (int)v;
+        } else {
+            a->type = GRPC_ARG_STRING;
+            a->value.string = (char *)value;
+        }
+    }
+    return n;
+}
+
+static int num_cpus(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 && n < 1024 ? (int)n : 1;
+}
+
+static pl_status add_port(pl_grpc_server *g, const char *addr, int *bound) {
+    grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
+    int port = grpc_server_add_http2_port(g->server, addr, creds);
+    grpc_server_credentials_release(creds);
+    if (port <= 0) return pl_error(PL_UNAVAILABLE, "Failed to BuildAndStart gRPC server: cannot listen on %s", addr);
+    if (bound) *bound = port;
+    return NULL;
+}
+
+static void free_workers(pl_grpc_server *g) {
+    for (int i = 0; i < g->num_workers; i++) {
+        worker *w = &g->workers[i];
+        for (int j = 0; j < w->num_calls; j++) {
+            call *c = &w->calls[j];
+            slot_recycle(c);
+            grpc_metadata_array_destroy(&c->md);
+            if (c->method < 0) grpc_call_details_destroy(&c->details);
+            pl_arena_deinit(&c->arena);
+        }
+        free(w->calls);
+    }
+    free(g->workers);
+    g->workers = NULL;
+}
+
+static pl_status make_workers(pl_grpc_server *g) {
+    int n = g->opt.num_threads > 0 ? g->opt.num_threads : num_cpus();
+    if (g->opt.max_threads > 0 && n > g->opt.max_threads) n = g->opt.max_threads;
+    if (n < 1) n = 1;
+    g->workers = calloc((size_t)n, sizeof *g->workers);
+    if (!g->workers) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    g->num_workers = n;
+    for (int i = 0; i < n; i++) {
+        worker *w = &g->workers[i];
+        w->g = g;
+        w->cq = grpc_completion_queue_create_for_next(NULL);
+        grpc_server_register_completion_queue(g->server, w->cq, NULL);
+        int slots = SLOTS_GENERIC;
+        for (int m = 0; m < NUM_METHODS; m++) slots += g->handles[m] ? SLOTS_PER_METHOD : 0;
+        w->calls = calloc((size_t)slots, sizeof *w->calls);
+        if (!w->calls) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+        w->num_calls = slots;
+        int k = 0;
+        for (int m = -1; m < NUM_METHODS; m++) {
+            if (m >= 0 && !g->handles[m]) continue;
+            for (int j = 0; j < (m < 0 ? SLOTS_GENERIC : SLOTS_PER_METHOD); j++) {
+                call *c = &w->calls[k++];
+                c->g = g;
+                c->w = w;
+                c->method = m;
+                c->status_details = grpc_empty_slice();
+                grpc_metadata_array_init(&c->md);
+                if (m < 0) grpc_call_details_init(&c->details);
+                pl_arena_init(&c->arena, 0);
+                pl__pb_allocator(&c->pb, &c->arena);
+            }
+        }
+    }
+    return NULL;
+}
+
+pl_status pl_grpc_start(pl_serving *serving, const pl_grpc_options *opt, pl_grpc_server **out) {
+    *out = NULL;
+    pl_grpc_server *g = calloc(1, sizeof *g);
+    if (!g) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    g->serving = serving;
+    g->opt = *opt;
+    atomic_init(&g->shutting_down, false);
+    grpc_init();
+
+    /* server.cc: SetMaxMessageSize(INT32_MAX); user arguments come after and win. */
+    grpc_arg args[66];
+    int nargs = 0;
+    args[nargs].type = GRPC_ARG_INTEGER;
+    args[nargs].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
+    args[nargs++].value.integer = INT32_MAX;
+    args[nargs].type = GRPC_ARG_INTEGER;
+    args[nargs].key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH;
+    args[nargs++].value.integer = INT32_MAX;
+    char *storage = NULL;
+    nargs += parse_channel_args(opt->channel_arguments, args + nargs, 64, &storage);
+    grpc_channel_args cargs = {.num_args = (size_t)nargs, .args = args};
+    g->server = grpc_server_create(&cargs, NULL);
+    free(storage);
+
+    for (int m = 0; m < NUM_METHODS; m++) {
+        if (methods[m].health && !opt->enable_health) continue;
+        g->handles[m] =
+            grpc_server_register_method(g->server, methods[m].path, NULL, GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+    }
+    pl_status st = NULL;
+    char addr[4200];
+    if (opt->port != 0) {
+        snprintf(addr, sizeof addr, "0.0.0.0:%d", opt->port < 0 ? 0 : opt->port);
+        st = add_port(g, addr, &g->port);
+    }
+    if (!st && opt->socket_path && *opt->socket_path) {
+        snprintf(addr, sizeof addr, "unix:%s", opt->socket_path);
+        st = add_port(g, addr, NULL);
+    }
+    if (!st) st = make_workers(g);
+    if (st) {
+        grpc_server_destroy(g->server);
+        for (int i = 0; i < g->num_workers; i++)
+            if (g->workers && g->workers[i].cq) {
+                grpc_completion_queue_shutdown(g->workers[i].cq);
+                while (grpc_completion_queue_next(g->workers[i].cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+                       GRPC_QUEUE_SHUTDOWN) {
+                }
+                grpc_completion_queue_destroy(g->workers[i].cq);
+            }
+        if (g->workers) free_workers(g);
+        grpc_shutdown();
+        free(g);
+        return st;
+    }
+    grpc_server_start(g->server);
+    for (int i = 0; i < g->num_workers; i++) {
+        worker *w = &g->workers[i];
+        for (int j = 0; j < w->num_calls; j++) slot_request(&w->calls[j]);
+        if (pthread_create(&w->thread, NULL, worker_main, w) == 0) w->started = true;
+    }
+    if (opt->port != 0) pl_log_info("Running gRPC ModelServer at 0.0.0.0:%d ...", g->port);
+    if (opt->socket_path && *opt->socket_path)
+        pl_log_info("Running gRPC ModelServer at UNIX socket %s ...", opt->socket_path);
+    *out = g;
+    return NULL;
+}
+
+int pl_grpc_port(const pl_grpc_server *g) { return g ? g->port : 0; }
+
+void pl_grpc_stop(pl_grpc_server *g) {
+    if (!g) return;
+    atomic_store(&g->shutting_down, true);
+    grpc_completion_queue *done = grpc_completion_queue_create_for_pluck(NULL);
+    grpc_server_shutdown_and_notify(g->server, done, g);
+    /* In-flight calls finish; give them a bounded time, then cancel the rest. */
+    gpr_timespec grace = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME), gpr_time_from_seconds(30, GPR_TIMESPAN));
+    grpc_event ev = grpc_completion_queue_pluck(done, g, grace, NULL);
+    if (ev.type == GRPC_QUEUE_TIMEOUT) {
+        pl_log_warning("gRPC: calls still running after 30 s; cancelling them");
+        grpc_server_cancel_all_calls(g->server);
+        grpc_completion_queue_pluck(done, g, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    }
+    grpc_server_destroy(g->server);
+    for (int i = 0; i < g->num_workers; i++) grpc_completion_queue_shutdown(g->workers[i].cq);
+    for (int i = 0; i < g->num_workers; i++) {
+        worker *w = &g->workers[i];
+        if (w->started) pthread_join(w->thread, NULL);
+        else
+            while (grpc_completion_queue_next(w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type != GRPC_QUEUE_SHUTDOWN) {
+            }
+        grpc_completion_queue_destroy(w->cq);
+    }
+    grpc_completion_queue_shutdown(done);
+    while (grpc_completion_queue_pluck(done, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type != GRPC_QUEUE_SHUTDOWN) {
+    }
+    grpc_completion_queue_destroy(done);
+    free_workers(g);
+    grpc_shutdown();
+    free(g);
+}

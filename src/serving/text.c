@@ -1,0 +1,63 @@
+/* Text for messages: sorted name sets and the debug rendering of signatures
+ * and dtypes that TensorFlow Serving's errors quote. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "serving/internal.h"
+
+static int cmp_cstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+void pl__strbuf_sorted_set(pl_strbuf *b, const char *const *names, int n) {
+    if (n <= 0) return;
+    const char **sorted = malloc(sizeof *sorted * (size_t)n);
+    if (!sorted) {
+        /* Unsorted beats nothing in an error message. */
+        for (int i = 0; i < n; i++) {
+            if (i > 0) pl_strbuf_putc(b, ',');
+            pl_strbuf_puts(b, names[i]);
+        }
+        return;
+    }
+    memcpy(sorted, names, sizeof *sorted * (size_t)n);
+    qsort(sorted, (size_t)n, sizeof *sorted, cmp_cstr);
+    for (int i = 0; i < n; i++) {
+        if (i > 0 && !strcmp(sorted[i], sorted[i - 1])) continue;
+        if (i > 0) pl_strbuf_putc(b, ',');
+        pl_strbuf_puts(b, sorted[i]);
+    }
+    free(sorted);
+}
+
+const char *pl__serving_dtype_name(pl_dtype dtype) {
+    static const char *const names[PL_DT_COUNT] = {
+        [PL_DT_INVALID] = "INVALID",     [PL_DT_FLOAT] = "float",     [PL_DT_DOUBLE] = "double",
+        [PL_DT_INT32] = "int32",         [PL_DT_UINT8] = "uint8",     [PL_DT_INT16] = "int16",
+        [PL_DT_INT8] = "int8",           [PL_DT_STRING] = "string",   [PL_DT_COMPLEX64] = "complex64",
+        [PL_DT_INT64] = "int64",         [PL_DT_BOOL] = "bool",       [PL_DT_QINT8] = "qint8",
+        [PL_DT_QUINT8] = "quint8",       [PL_DT_QINT32] = "qint32",   [PL_DT_BFLOAT16] = "bfloat16",
+        [PL_DT_QINT16] = "qint16",       [PL_DT_QUINT16] = "quint16", [PL_DT_UINT16] = "uint16",
+        [PL_DT_COMPLEX128] = "complex128", [PL_DT_HALF] = "half",     [PL_DT_RESOURCE] = "resource",
+        [PL_DT_VARIANT] = "variant",     [PL_DT_UINT32] = "uint32",   [PL_DT_UINT64] = "uint64",
+    };
+    _Static_assert(PL_DT_COUNT == 24, "a dtype was added: name it here");
+    if ((int)dtype < 0 || dtype >= PL_DT_COUNT || !names[dtype]) return "unknown";
+    return names[dtype];
+}
+
+static void add_tensor_info(pl_strbuf *b, const char *field, const pl_tensor_info *t) {
+    pl_strbuf_printf(b, "%s {\n  key: \"%s\"\n  value {\n    name: \"%s\"\n    dtype: %s\n    tensor_shape {\n", field,
+                t->alias, t->tensor_name, pl_dtype_name(t->dtype));
+    if (t->rank < 0) {
+        pl_strbuf_puts(b, "      unknown_rank: true\n");
+    } else {
+        for (int i = 0; i < t->rank; i++) pl_strbuf_printf(b, "      dim {\n        size: %lld\n      }\n", (long long)t->dims[i]);
+    }
+    pl_strbuf_puts(b, "    }\n  }\n}\n");
+}
+
+void pl__strbuf_signature(pl_strbuf *b, const pl_signature *sig) {
+    for (int i = 0; i < sig->num_inputs; i++) add_tensor_info(b, "inputs", &sig->inputs[i]);
+    for (int i = 0; i < sig->num_outputs; i++) add_tensor_info(b, "outputs", &sig->outputs[i]);
+    pl_strbuf_printf(b, "method_name: \"%s\"\n", sig->method_name ? sig->method_name : "");
+}
