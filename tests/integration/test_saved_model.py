@@ -249,7 +249,7 @@ def tf1_model(d, init_collection="legacy_init_op", extra_nodes=(), vocab=b"alpha
         node("save/restore_all", "NoOp", ["^save/Assign"]),
         node("table", "HashTableV2", key_dtype=str, value_dtype=np.int64, shared_name="", container=""),
         const("asset_path", np.array("not fed", dtype=object)),
-        node("table_init", "InitializeTableFromTextFileV2", ["table", "asset_path"], key_index=-1, value_index=-2,
+        node("table_init", "InitializeTableFromTextFileV2", ["table", "asset_path"], key_index=-2, value_index=-1,
              vocab_size=-1, delimiter="\t"),
         node("init_all", "NoOp", ["^table_init"]),
         placeholder("words", str),
