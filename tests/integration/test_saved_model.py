@@ -99,6 +99,45 @@ class HalfPlusTwo(unittest.TestCase):
         np.testing.assert_array_equal(p["y"], 0.5 * m + 2)
 
 
+class TF2Models(unittest.TestCase):
+    """TF2 SavedModels: variables restored by the restore function the SaverDef names, signatures calling functions."""
+
+    def test_half_plus_two_tf2(self):
+        d = os.path.join(TESTDATA, "saved_model_half_plus_two_tf2_cpu", "00000123")
+        x = np.array([1.0, 2.0, 5.0, -3.5], dtype=np.float32)  # declared [1]; TF Serving does not check feeds
+        xs = [1.0, 4.0, -2.0]
+        examples = np.array([example(x=v) for v in xs])
+        sigs, (p, r, c) = run_signatures(d, [("serving_default", {"x": x}), ("regress_x2_to_y3", {"inputs": x}),
+                                             ("regress_x_to_y", {"inputs": examples})], list_signatures=True)
+        self.assertEqual(sigs[0]["signature"], "__saved_model_init_op")
+        np.testing.assert_array_equal(p["y"], 0.5 * x + 2)
+        np.testing.assert_array_equal(r["outputs"], 0.5 * x + 3)
+        np.testing.assert_array_equal(c["outputs"].reshape(-1), 0.5 * np.array(xs, dtype=np.float32) + 2)
+
+    def test_training_signature_updates_variables(self):
+        """tfrust_regression_tf2: `train` takes one SGD step (learning rate 0.5) on mean squared error."""
+        d = os.path.join(SHARED, "zoo", "tfrust_regression_tf2", "1")
+        from test_bundle import reference_bundle
+        ref = reference_bundle(os.path.join(d, "variables", "variables"))
+        w = np.float64(ref["w/.ATTRIBUTES/VARIABLE_VALUE"][2][0])
+        b = np.float64(ref["b/.ATTRIBUTES/VARIABLE_VALUE"][2][0])
+        lr = ref["optimizer/learning_rate/.ATTRIBUTES/VARIABLE_VALUE"][2][0]
+        x = np.array([1, 2, 3, 4], dtype=np.float32)
+        y = np.array([3, 5, 7, 9], dtype=np.float32)
+        calls = [("w", {}), ("b", {})]
+        for _ in range(2):
+            calls += [("train", {"x": x, "y": y}), ("w", {}), ("b", {})]
+        _, out = run_signatures(d, calls)
+        self.assertAlmostEqual(float(out[0]["output"][0]), w, places=6)
+        self.assertAlmostEqual(float(out[1]["output"][0]), b, places=6)
+        for step in range(2):
+            err = w * x + b - y
+            self.assertAlmostEqual(float(out[2 + 3 * step]["loss"]), np.mean(err ** 2), delta=1e-3 * np.mean(err ** 2))
+            w, b = w - lr * np.mean(2 * err * x), b - lr * np.mean(2 * err)
+            self.assertAlmostEqual(float(out[3 + 3 * step]["output"][0]), w, delta=1e-4 * max(1, abs(w)))
+            self.assertAlmostEqual(float(out[4 + 3 * step]["output"][0]), b, delta=1e-4 * max(1, abs(b)))
+
+
 class Counter(unittest.TestCase):
     def test_state_persists_across_calls(self):
         d = os.path.join(TESTDATA, "saved_model_counter", "00000123")
