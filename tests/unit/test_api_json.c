@@ -146,6 +146,8 @@ static void test_value_errors(void) {
     CHECK_STR(decode("{\"inputs\": [2147483648]}"), "JSON Value: 2147483648 Type: Number is not of expected type: int32");
     CHECK_STR(decode("{\"inputs\": [1.0]}"), "JSON Value: 1.0 Type: Number is not of expected type: int32");
     CHECK_STR(decode("{\"inputs\": [-2147483648, 2147483647]}"), "OK");
+    /* NaN is a number but no integer; rapidjson cannot echo it. */
+    CHECK_STR(decode("{\"inputs\": [NaN]}"), "JSON Value:  Type: Number is not of expected type: int32");
     sig("x", PL_DT_INT64, NULL, 0);
     CHECK_STR(decode("{\"inputs\": [9223372036854775808]}"),
               "JSON Value: 9223372036854775808 Type: Number is not of expected type: int64");
@@ -167,6 +169,7 @@ static void test_value_errors(void) {
               "JSON Value: {\n    \"b64\": \"aGk=\",\n    \"x\": 1\n} not formatted correctly for base64 data");
     CHECK_STR(decode("{\"inputs\": [{\"b64\": \"-_8=\"}]}"), "Unable to base64 decode");
     CHECK_STR(decode("{\"inputs\": [{\"b64\": \"aGk\"}]}"), "OK");
+    CHECK_STR(decode("{\"inputs\": [{\"\\u0062\\u0036\\u0034\": \"-\"}]}"), "Unable to base64 decode");
     sig("x", PL_DT_HALF, NULL, 0);
     CHECK_STR(decode("{\"inputs\": [1.5]}"), "Conversion of JSON Value: 1.5 to type: half");
     CHECK(code == PL_UNIMPLEMENTED);

@@ -1,0 +1,75 @@
+/* TensorFlow Serving's request metrics (servables/tensorflow/util.cc) on the
+ * process-wide registry: the same names, help texts, labels and buckets, so
+ * dashboards built for TF Serving read plinth unchanged (spec/tfs-api.md 1g). */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "serving/metrics.h"
+
+static pl_metrics *default_registry;
+static pl_metric *request_count, *request_latency, *runtime_latency, *example_counts, *example_count_total;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void create_default(void) {
+    pl_metrics *r = pl_metrics_new();
+    if (!r) return;
+    static const char *const count_labels[] = {"model_name", "status"};
+    request_count = pl_metrics_counter(r, "/tensorflow/serving/request_count", "The total number of requests.", 2,
+                                       count_labels);
+
+    /* Scale of 10, power of 1.8 with bucket count 33 (~20 minutes). */
+    double latency_buckets[33];
+    pl_metrics_exponential_buckets(10, 1.8, 33, latency_buckets);
+    static const char *const request_labels[] = {"model_name", "API", "entrypoint"};
+    request_latency = pl_metrics_histogram(
+        r, "/tensorflow/serving/request_latency",
+        "Distribution of wall time (in microseconds) for Tensorflow Serving request.", 3, request_labels, 33,
+        latency_buckets);
+    static const char *const runtime_labels[] = {"model_name", "API", "runtime"};
+    runtime_latency = pl_metrics_histogram(r, "/tensorflow/serving/runtime_latency",
+                                           "Distribution of wall time (in microseconds) for Tensorflow runtime.",
+                                           3, runtime_labels, 33, latency_buckets);
+
+    /* 15 buckets [1, 2, 4, ..., 16 * 1024] and the last one up to DBL_MAX. */
+    double example_buckets[15];
+    pl_metrics_exponential_buckets(1, 2, 15, example_buckets);
+    static const char *const model_label[] = {"model"};
+    example_counts = pl_metrics_histogram(r, "/tensorflow/serving/request_example_counts",
+                                          "The number of tensorflow.Examples per request.", 1, model_label, 15,
+                                          example_buckets);
+    example_count_total = pl_metrics_counter(r, "/tensorflow/serving/request_example_count_total",
+                                             "The total number of tensorflow.Examples.", 1, model_label);
+    default_registry = r;
+}
+
+pl_metrics *pl_metrics_default(void) {
+    pthread_once(&once, create_default);
+    return default_registry;
+}
+
+void pl_metrics_record_request_count(const char *model_name, pl_code code) {
+    pl_metrics_default();
+    const char *values[] = {model_name ? model_name : "", pl_code_name(code)};
+    pl_metric_add(request_count, values, 1);
+}
+
+void pl_metrics_record_request_latency(const char *model_name, const char *api, const char *entrypoint,
+                                       int64_t usec) {
+    pl_metrics_default();
+    const char *values[] = {model_name ? model_name : "", api ? api : "", entrypoint ? entrypoint : ""};
+    pl_metric_observe(request_latency, values, (double)usec);
+}
+
+void pl_metrics_record_runtime_latency(const char *model_name, const char *api, const char *runtime,
+                                       int64_t usec) {
+    pl_metrics_default();
+    const char *values[] = {model_name ? model_name : "", api ? api : "", runtime ? runtime : ""};
+    pl_metric_observe(runtime_latency, values, (double)usec);
+}
+
+void pl_metrics_record_example_count(const char *model_name, int64_t count) {
+    pl_metrics_default();
+    const char *values[] = {model_name ? model_name : ""};
+    pl_metric_observe(example_counts, values, (double)count);
+    pl_metric_add(example_count_total, values, count);
+}
