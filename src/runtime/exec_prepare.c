@@ -24,6 +24,7 @@ typedef struct builder {
     int *targets;
     bool *has_fed_output;   /* per graph node */
     int *map;               /* graph node -> execution node, or -1 */
+    const pl_node **view;   /* graph node -> the node to run (rewrites replace some) */
     pl_tensor ***folded;    /* per graph node: its outputs, computed at prepare time, or NULL */
 } builder;
 
@@ -42,8 +43,10 @@ static pl_status resolve(builder *b, int num_feeds, const char *const *feeds, in
     b->targets = calloc((size_t)num_targets + 1, sizeof *b->targets);
     b->has_fed_output = calloc((size_t)g->num_nodes + 1, sizeof *b->has_fed_output);
     b->map = malloc(((size_t)g->num_nodes + 1) * sizeof *b->map);
-    if (!b->feeds || !b->fetches || !b->targets || !b->has_fed_output || !b->map)
+    b->view = malloc(((size_t)g->num_nodes + 1) * sizeof *b->view);
+    if (!b->feeds || !b->fetches || !b->targets || !b->has_fed_output || !b->map || !b->view)
         return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    for (int i = 0; i < g->num_nodes; i++) b->view[i] = &g->nodes[i];
     b->num_feeds = num_feeds;
     b->num_fetches = num_fetches;
     b->num_targets = num_targets;
@@ -89,7 +92,7 @@ static pl_status mark_needed(builder *b) {
     for (int i = 0; i < b->num_targets; i++) PUSH(b->targets[i]);
     while (top > 0) {
         int i = stack[--top];
-        const pl_node *nd = &g->nodes[i];
+        const pl_node *nd = b->view[i];
         if (b->folded && b->folded[i]) continue; /* a folded constant needs nothing */
         for (int k = 0; k < nd->num_inputs; k++)
             if (fed_index(b, nd->inputs[k]) < 0) PUSH(nd->inputs[k].node);
@@ -98,6 +101,20 @@ static pl_status mark_needed(builder *b) {
 #undef PUSH
     free(stack);
     return NULL;
+}
+
+/* Lets the rewrites replace nodes (fusions), then prunes again: nodes a fused
+ * node absorbed are no longer needed. */
+static pl_status rewrite(builder *b) {
+    const pl_graph *g = b->g;
+    bool *needed = malloc(((size_t)g->num_nodes + 1) * sizeof *needed);
+    if (!needed) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    for (int i = 0; i < g->num_nodes; i++) needed[i] = b->map[i] >= 0;
+    pl__rewrite_ctx c = {g, b->view, needed, b->num_feeds, b->feeds, b->num_fetches, b->fetches};
+    pl_status st = pl__rewrite_fuse(&c, &b->e->rewrites);
+    free(needed);
+    if (st || !b->e->rewrites) return st;
+    return mark_needed(b);
 }
 
 static int node_outputs(pl__node_kind kind, int from_graph) {
@@ -145,7 +162,7 @@ static int *needed_order(const builder *b, int *count) {
     int *indeg = calloc((size_t)n + 1, sizeof *indeg), *order = malloc(((size_t)n + 1) * sizeof *order);
     int *start = calloc((size_t)n + 2, sizeof *start), *fill = calloc((size_t)n + 1, sizeof *fill);
     size_t total = 0;
-    for (int i = 0; i < n; i++) total += (size_t)g->nodes[i].num_inputs + (size_t)g->nodes[i].num_controls;
+    for (int i = 0; i < n; i++) total += (size_t)b->view[i]->num_inputs + (size_t)b->view[i]->num_controls;
     int *dst = malloc((total + 1) * sizeof *dst);
     if (!indeg || !order || !start || !fill || !dst) {
         free(indeg), free(order), free(start), free(fill), free(dst);
@@ -153,7 +170,7 @@ static int *needed_order(const builder *b, int *count) {
     }
     for (int i = 0; i < n; i++) {
         if (b->map[i] < 0) continue;
-        const pl_node *nd = &g->nodes[i];
+        const pl_node *nd = b->view[i];
         for (int k = 0; k < nd->num_inputs + nd->num_controls; k++) {
             int src = k < nd->num_inputs ? nd->inputs[k].node : nd->controls[k - nd->num_inputs];
             if (b->map[src] < 0 || g->kinds[src] == PL__KIND_NEXT_ITERATION) continue;
@@ -164,7 +181,7 @@ static int *needed_order(const builder *b, int *count) {
     for (int i = 0; i < n; i++) start[i + 1] += start[i];
     for (int i = 0; i < n; i++) {
         if (b->map[i] < 0) continue;
-        const pl_node *nd = &g->nodes[i];
+        const pl_node *nd = b->view[i];
         for (int k = 0; k < nd->num_inputs + nd->num_controls; k++) {
             int src = k < nd->num_inputs ? nd->inputs[k].node : nd->controls[k - nd->num_inputs];
             if (b->map[src] < 0 || g->kinds[src] == PL__KIND_NEXT_ITERATION) continue;
@@ -188,7 +205,7 @@ static int *needed_order(const builder *b, int *count) {
  * folded before it, with no fed tensor among its inputs. */
 static void fold_node(builder *b, int i, bool *constant, pl_session *session) {
     const pl_graph *g = b->g;
-    const pl_node *nd = &g->nodes[i];
+    const pl_node *nd = b->view[i];
     if (g->kinds[i] != PL__KIND_OP || g->node_frame[i] != PL__FRAME_ROOT) return;
     if (!strcmp(nd->op, "Const")) {
         constant[i] = true;
@@ -210,7 +227,7 @@ static void fold_node(builder *b, int i, bool *constant, pl_session *session) {
             folded_outputs *src = (folded_outputs *)b->folded[ep.node];
             in[c] = ep.index < src->n ? pl_tensor_ref(src->t[ep.index]) : NULL;
         } else {
-            pl_status st = ep.index == 0 ? pl_attr_tensor(g->nodes[ep.node].attrs, "value", &in[c])
+            pl_status st = ep.index == 0 ? pl_attr_tensor(b->view[ep.node]->attrs, "value", &in[c])
                                          : pl_error(PL_INVALID_ARGUMENT, "no such output");
             if (st) pl_status_free(st), in[c] = NULL;
         }
@@ -274,7 +291,7 @@ static pl_status create_nodes(builder *b) {
     for (int i = 0; i < g->num_nodes; i++) {
         if (b->map[i] < 0) continue;
         pl__xnode *x = &e->nodes[b->map[i]];
-        const pl_node *nd = &g->nodes[i];
+        const pl_node *nd = b->view[i];
         x->name = nd->name;
         x->node = nd;
         x->role = PL__XN_NODE;
@@ -497,10 +514,19 @@ void pl_exec_free(pl_exec *e) {
     free(e->roots);
     free(e->edge_pool);
     free(e->control_pool);
+    pl__rewrites_free(e->rewrites);
     free(e);
 }
 
 int pl_exec_num_nodes(const pl_exec *e) { return e->num_nodes; }
+
+const char *pl_exec_node_name(const pl_exec *e, int i) { return i >= 0 && i < e->num_nodes ? e->nodes[i].name : NULL; }
+
+const char *pl_exec_node_op(const pl_exec *e, int i) {
+    if (i < 0 || i >= e->num_nodes) return NULL;
+    const pl__xnode *x = &e->nodes[i];
+    return x->role == PL__XN_FEED ? "_Feed" : x->role == PL__XN_FETCH ? "_Fetch" : x->node->op;
+}
 
 pl_status pl_exec_prepare(const pl_graph *g, pl_session *session, int num_feeds, const char *const *feeds,
                           int num_fetches, const char *const *fetches, int num_targets, const char *const *targets,
@@ -514,6 +540,7 @@ pl_status pl_exec_prepare(const pl_graph *g, pl_session *session, int num_feeds,
     b.e->session = session;
     pl_status st = resolve(&b, num_feeds, feeds, num_fetches, fetches, num_targets, targets);
     if (!st) st = mark_needed(&b);
+    if (!st) st = rewrite(&b);
     if (!st) st = fold_constants(&b, session);
     if (!st) st = create_nodes(&b);
     if (!st) st = layout_frames(&b);
@@ -525,6 +552,7 @@ pl_status pl_exec_prepare(const pl_graph *g, pl_session *session, int num_feeds,
     free(b.targets);
     free(b.has_fed_output);
     free(b.map);
+    free(b.view);
     free_folded(&b);
     if (st) {
         pl_exec_free(b.e);
