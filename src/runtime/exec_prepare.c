@@ -26,6 +26,7 @@ typedef struct builder {
     int *map;               /* graph node -> execution node, or -1 */
     const pl_node **view;   /* graph node -> the node to run (rewrites replace some) */
     pl_tensor ***folded;    /* per graph node: its outputs, computed at prepare time, or NULL */
+    int *outputs;           /* per graph node: outputs consumers or fetches use */
 } builder;
 
 static int fed_index(const builder *b, pl_endpoint ep) {
@@ -47,6 +48,9 @@ static pl_status resolve(builder *b, int num_feeds, const char *const *feeds, in
     if (!b->feeds || !b->fetches || !b->targets || !b->has_fed_output || !b->map || !b->view)
         return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
     for (int i = 0; i < g->num_nodes; i++) b->view[i] = &g->nodes[i];
+    b->outputs = malloc(((size_t)g->num_nodes + 1) * sizeof *b->outputs);
+    if (!b->outputs) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    for (int i = 0; i < g->num_nodes; i++) b->outputs[i] = g->nodes[i].num_outputs;
     b->num_feeds = num_feeds;
     b->num_fetches = num_fetches;
     b->num_targets = num_targets;
@@ -60,6 +64,8 @@ static pl_status resolve(builder *b, int num_feeds, const char *const *feeds, in
     }
     for (int i = 0; i < num_fetches; i++) {
         PL_TRY(pl_graph_resolve_tensor(g, fetches[i], &b->fetches[i]));
+        /* a fetched output counts as used even when no node consumes it */
+        if (b->fetches[i].index + 1 > b->outputs[b->fetches[i].node]) b->outputs[b->fetches[i].node] = b->fetches[i].index + 1;
         if (g->out_frame[b->fetches[i].node] != PL__FRAME_ROOT)
             return pl_error(PL_INVALID_ARGUMENT, "Tensor %s is inside a while loop and cannot be fetched", fetches[i]);
     }
@@ -219,7 +225,8 @@ static void fold_node(builder *b, int i, bool *constant, pl_session *session) {
     for (int c = 0; c < nd->num_inputs; c++)
         if (!constant[nd->inputs[c].node] || fed_index(b, nd->inputs[c]) >= 0) return;
     pl_tensor **in = calloc((size_t)nd->num_inputs, sizeof *in);
-    folded_outputs *f = calloc(1, sizeof *f + (size_t)nd->num_outputs * sizeof(pl_tensor *));
+    int nout = b->outputs[i] > nd->num_outputs ? b->outputs[i] : nd->num_outputs;
+    folded_outputs *f = calloc(1, sizeof *f + (size_t)nout * sizeof(pl_tensor *));
     bool ok = in && f;
     for (int c = 0; ok && c < nd->num_inputs; c++) {
         pl_endpoint ep = nd->inputs[c];
@@ -234,7 +241,7 @@ static void fold_node(builder *b, int i, bool *constant, pl_session *session) {
         ok = in[c] != NULL;
     }
     if (ok) {
-        f->n = nd->num_outputs;
+        f->n = nout;
         pl_status st = pl__eval_node(nd, k, g->lib, session, in, f->n, f->t);
         if (st) pl_status_free(st), ok = false;
     }
@@ -297,7 +304,7 @@ static pl_status create_nodes(builder *b) {
         x->role = PL__XN_NODE;
         x->kind = g->kinds[i];
         x->num_inputs = b->folded && b->folded[i] ? 0 : nd->num_inputs;
-        x->num_outputs = node_outputs(x->kind, nd->num_outputs);
+        x->num_outputs = node_outputs(x->kind, b->outputs[i] > nd->num_outputs ? b->outputs[i] : nd->num_outputs);
         if (b->folded && b->folded[i]) { /* the exec takes the folded outputs over */
             x->kernel = &folded_kernel;
             x->state = b->folded[i];
@@ -553,6 +560,7 @@ pl_status pl_exec_prepare(const pl_graph *g, pl_session *session, int num_feeds,
     free(b.has_fed_output);
     free(b.map);
     free(b.view);
+    free(b.outputs);
     free_folded(&b);
     if (st) {
         pl_exec_free(b.e);
