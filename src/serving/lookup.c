@@ -75,7 +75,7 @@ pl_status pl__publish(pl_serving *s) {
         pl__snapshot_free(snap);
         return st;
     }
-    if (snap->num_models) qsort(snap->models, (size_t)snap->num_models, sizeof *snap->models, model_by_name);
+    if (snap->num_models > 1) qsort(snap->models, (size_t)snap->num_models, sizeof *snap->models, model_by_name);
     pthread_rwlock_wrlock(&s->snap_lock);
     pl__snapshot *old = s->snap;
     s->snap = snap;
@@ -86,7 +86,7 @@ pl_status pl__publish(pl_serving *s) {
 }
 
 static const pl__snap_model *find_model(const pl__snapshot *snap, const char *name) {
-    if (!snap) return NULL;
+    if (!snap || snap->num_models == 0) return NULL;
     pl__snap_model key = {.name = (char *)name};
     return bsearch(&key, snap->models, (size_t)snap->num_models, sizeof key, model_by_name);
 }
@@ -103,7 +103,7 @@ pl_status pl_serving_get_servable(pl_serving *s, const pl_model_spec *spec, pl_s
     if (spec->choice == PL_VERSION_LABEL) {
         const char *label = spec->version_label ? spec->version_label : "";
         pl_version_label key = {.label = (char *)label}, *l = NULL;
-        if (m) l = bsearch(&key, m->labels, (size_t)m->num_labels, sizeof key, label_by_name);
+        if (m && m->num_labels) l = bsearch(&key, m->labels, (size_t)m->num_labels, sizeof key, label_by_name);
         if (l)
             version = l->version;
         else
