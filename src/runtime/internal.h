@@ -165,6 +165,14 @@ pl_status pl__exec_execute(const pl_exec *e, struct pl_run *run, pl_tensor *cons
 /* Releases tensors kernels allocated at output indices their node does not expose. */
 void pl__ctx_release_dropped(void);
 
+/* ---- cores per run (run_threads.c) ---- */
+
+/* Chooses the OpenMP threads the calling thread's run may use (all, or one
+ * when another run is in flight or the machine is oversubscribed); returns
+ * what to hand back to pl__run_threads_end when the run is over. */
+int pl__run_threads_begin(void);
+void pl__run_threads_end(int before);
+
 /* ---- graph rewrites at preparation (rewrite_*.c) ---- */
 
 /* What a rewrite sees of one preparation. view[i] is the node the execution
