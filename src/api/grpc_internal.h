@@ -29,6 +29,7 @@ typedef struct pl__grpc_call_ctx {
     ProtobufCAllocator *pb;    /* allocates from `arena` */
     pl_run_options run;
     const pl_grpc_options *opt;
+    const char *model_name;    /* the request's model name, for the request metrics */
 } pl__grpc_call_ctx;
 
 /* Decodes `req`, does the work and packs the response into *resp. */
