@@ -133,7 +133,7 @@ pl_status pl_metrics_prometheus(pl_metrics *r, pl_strbuf *out) {
     if (list) memcpy(list, r->list, sizeof *list * (size_t)n);
     pthread_mutex_unlock(&r->lock);
     if (n && !list) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-    qsort(list, (size_t)n, sizeof *list, cmp_metrics);
+    if (n) qsort(list, (size_t)n, sizeof *list, cmp_metrics);
     size_t start = out->len;
     for (int i = 0; i < n; i++) put_metric(out, list[i]);
     free(list);
