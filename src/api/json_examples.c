@@ -208,6 +208,43 @@ static void write_example(dec *d) {
     }
 }
 
+/* A feature's value: one item or a list of items (nested lists are errors
+ * of the items). */
+static bool feature_value(dec *d, feature *f, size_t name_off, pl_status *err) {
+    pl__json_cur *c = &d->c;
+    if (*c->p != '[') return feature_item(d, f, d->names.data + name_off, err);
+    bool started = false;
+    int more;
+    while ((more = pl__json_next_element(c, &started)) > 0) {
+        if (!(*err ? pl__json_skip_value(c) : feature_item(d, f, d->names.data + name_off, err))) return false;
+    }
+    return more == 0;
+}
+
+static feature *add_feature(dec *d, size_t name_off, size_t name_len) {
+    if (d->n_feats == d->cap_feats) {
+        size_t cap = d->cap_feats ? d->cap_feats * 2 : 16;
+        feature *nf = realloc(d->feats, cap * sizeof *nf);
+        if (!nf) return NULL;
+        d->feats = nf;
+        d->cap_feats = cap;
+    }
+    feature *f = &d->feats[d->n_feats++];
+    *f = (feature){name_off, name_len, d->vals.len, 0, KIND_NONE, 0};
+    return f;
+}
+
+/* The last value of a repeated name wins: earlier ones are retired. */
+static void retire_earlier(dec *d, const feature *f) {
+    for (feature *g = d->feats; g < f; g++) {
+        if (g->name_len == f->name_len && g->count != (size_t)-1 &&
+            memcmp(d->names.data + g->name_off, d->names.data + f->name_off, f->name_len) == 0) {
+            g->kind = KIND_NONE;
+            g->count = (size_t)-1;
+        }
+    }
+}
+
 /* One example object into d->out; *err on a semantic error. */
 static bool example(dec *d, pl_status *err) {
     pl__json_cur *c = &d->c;
@@ -220,92 +257,28 @@ static bool example(dec *d, pl_status *err) {
     d->n_feats = 0;
     pl_strbuf_clear(&d->names);
     pl_strbuf_clear(&d->vals);
-    c->p++;
-    pl__json_ws(c);
-    if (*c->p == '}') {
-        c->p++;
-        return true;
-    }
-    for (;;) {
-        if (*c->p != '"') return pl__json_fail(c, PL__JSON_ERR_OBJECT_MISS_NAME, c->p);
-        size_t name_off = d->names.len;
-        if (!pl__json_parse_string(c, &d->names)) return false;
-        size_t name_len = d->names.len - name_off;
-        pl_strbuf_putc(&d->names, 0); /* for error texts */
-        pl__json_ws(c);
-        if (*c->p != ':') return pl__json_fail(c, PL__JSON_ERR_OBJECT_MISS_COLON, c->p);
-        c->p++;
-        pl__json_ws(c);
+    bool started = false;
+    int more;
+    while ((more = pl__json_next_member(c, &started, &d->key)) > 0) {
         if (*err) {
             if (!pl__json_skip_value(c)) return false;
-        } else {
-            if (d->n_feats == d->cap_feats) {
-                size_t cap = d->cap_feats ? d->cap_feats * 2 : 16;
-                feature *nf = realloc(d->feats, cap * sizeof *nf);
-                if (!nf) {
-                    *err = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-                    if (!pl__json_skip_value(c)) return false;
-                    goto next;
-                }
-                d->feats = nf;
-                d->cap_feats = cap;
-            }
-            feature *f = &d->feats[d->n_feats++];
-            *f = (feature){name_off, name_len, d->vals.len, 0, KIND_NONE, 0};
-            const char *name = d->names.data + name_off;
-            if (*c->p == '[') {
-                c->p++;
-                pl__json_ws(c);
-                if (*c->p == ']') {
-                    c->p++;
-                } else {
-                    for (;;) {
-                        if (*err) {
-                            if (!pl__json_skip_value(c)) return false;
-                        } else if (!feature_item(d, f, d->names.data + name_off, err)) {
-                            return false;
-                        }
-                        pl__json_ws(c);
-                        if (*c->p == ',') {
-                            c->p++;
-                            pl__json_ws(c);
-                            if (*c->p == ']') return pl__json_fail(c, PL__JSON_ERR_VALUE_INVALID, c->p);
-                            continue;
-                        }
-                        if (*c->p == ']') {
-                            c->p++;
-                            break;
-                        }
-                        return pl__json_fail(c, PL__JSON_ERR_ARRAY_MISS_COMMA_OR_SQUARE, c->p);
-                    }
-                }
-            } else if (!feature_item(d, f, name, err)) {
-                return false;
-            }
-            f->vals_len = d->vals.len - f->vals_off;
-            /* The last value of a repeated name wins: retire earlier ones. */
-            for (size_t i = 0; i + 1 < d->n_feats; i++) {
-                feature *g = &d->feats[i];
-                if (g->name_len == name_len && g->count != (size_t)-1 &&
-                    memcmp(d->names.data + g->name_off, d->names.data + name_off, name_len) == 0) {
-                    g->kind = KIND_NONE;
-                    g->count = (size_t)-1;
-                }
-            }
-        }
-    next:
-        pl__json_ws(c);
-        if (*c->p == ',') {
-            c->p++;
-            pl__json_ws(c);
             continue;
         }
-        if (*c->p == '}') {
-            c->p++;
-            break;
+        /* Names are kept NUL-terminated for error texts. */
+        size_t name_off = d->names.len;
+        pl_strbuf_append(&d->names, d->key.data ? d->key.data : "", d->key.len);
+        pl_strbuf_putc(&d->names, 0);
+        feature *f = add_feature(d, name_off, d->key.len);
+        if (!f || d->names.failed) {
+            *err = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+            if (!pl__json_skip_value(c)) return false;
+            continue;
         }
-        return pl__json_fail(c, PL__JSON_ERR_OBJECT_MISS_COMMA_OR_CURLY, c->p);
+        if (!feature_value(d, f, name_off, err)) return false;
+        f->vals_len = d->vals.len - f->vals_off;
+        retire_earlier(d, f);
     }
+    if (more < 0) return false;
     if (!*err) write_example(d);
     return true;
 }
@@ -319,6 +292,119 @@ static bool key_is(const pl_strbuf *key, const char *word) {
     return key->len == n && memcmp(key->data, word, n) == 0;
 }
 
+/* What the root object held. */
+typedef struct top {
+    pl_strbuf sig, context;   /* context: its serialized Example */
+    bool sig_seen, sig_is_string, has_context, has_examples;
+    pl_status context_err, examples_err;
+    size_t *ends;             /* end offset in d->out of each example */
+    size_t n_ends, cap_ends;
+} top;
+
+/* "examples": a non-empty list of example objects. */
+static bool read_examples(dec *d, top *t) {
+    pl__json_cur *c = &d->c;
+    if (*c->p != '[') {
+        if (!pl__json_skip_value(c)) return false;
+        t->examples_err = doc_error(d, "Expecting 'examples' value to be an list/array");
+        return true;
+    }
+    bool started = false;
+    int more;
+    size_t items = 0;
+    while ((more = pl__json_next_element(c, &started)) > 0) {
+        items++;
+        if (t->examples_err) {
+            if (!pl__json_skip_value(c)) return false;
+            continue;
+        }
+        if (!example(d, &t->examples_err)) return false;
+        if (t->n_ends == t->cap_ends) {
+            size_t cap = t->cap_ends ? t->cap_ends * 2 : 16;
+            size_t *ne = realloc(t->ends, cap * sizeof *ne);
+            if (!ne) {
+                t->examples_err = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+                continue;
+            }
+            t->ends = ne;
+            t->cap_ends = cap;
+        }
+        t->ends[t->n_ends++] = d->out.len;
+    }
+    if (more < 0) return false;
+    if (!items) t->examples_err = doc_error(d, "'examples' value is an empty array");
+    return true;
+}
+
+/* Reads the root object to its end; false on a syntax error. */
+static bool read_top(dec *d, top *t) {
+    pl__json_cur *c = &d->c;
+    bool started = false;
+    int more;
+    while ((more = pl__json_next_member(c, &started, &d->key)) > 0) {
+        bool ok;
+        if (key_is(&d->key, "signature_name") && !t->sig_seen) {
+            t->sig_seen = true;
+            t->sig_is_string = *c->p == '"';
+            ok = t->sig_is_string ? pl__json_parse_string(c, &t->sig) : pl__json_skip_value(c);
+        } else if (key_is(&d->key, "context") && !t->has_context) {
+            /* Written to d->out, then moved aside, so that the examples
+             * follow each other in d->out whatever the key order. */
+            t->has_context = true;
+            size_t mark = d->out.len;
+            ok = example(d, &t->context_err);
+            pl_strbuf_append(&t->context, d->out.data ? d->out.data + mark : "", d->out.len - mark);
+            d->out.len = mark;
+        } else if (key_is(&d->key, "examples") && !t->has_examples) {
+            t->has_examples = true;
+            ok = read_examples(d, t);
+        } else {
+            ok = pl__json_skip_value(c);
+        }
+        if (!ok) return false;
+    }
+    return more == 0;
+}
+
+/* TF Serving's order after parsing: signature, context, then examples. */
+static pl_status check_and_finish(dec *d, top *t, pl_json_examples *out) {
+    if (t->sig_seen && !t->sig_is_string)
+        return doc_error(d, "not formatted correctly. 'signature_name' key must be a string value.");
+    if (t->context_err) {
+        pl_status st = t->context_err;
+        t->context_err = NULL;
+        return st;
+    }
+    if (!t->has_examples) return doc_error(d, "When method is classify, key 'examples' is expected and was not found");
+    if (t->examples_err) {
+        pl_status st = t->examples_err;
+        t->examples_err = NULL;
+        return st;
+    }
+    if (t->context.failed || d->out.failed) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    pl_json_examples r = {0};
+    size_t context_len = t->context.len;
+    r.storage_ = malloc(context_len + d->out.len + 1);
+    r.examples = calloc(t->n_ends ? t->n_ends : 1, sizeof *r.examples);
+    r.signature_name = strdup(t->sig.data ? t->sig.data : "");
+    if (!r.storage_ || !r.examples || !r.signature_name) {
+        pl_json_examples_deinit(&r);
+        return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    if (context_len) memcpy(r.storage_, t->context.data, context_len);
+    if (d->out.len) memcpy(r.storage_ + context_len, d->out.data, d->out.len);
+    r.has_context = t->has_context;
+    r.context = (pl_str){context_len, r.storage_};
+    r.num_examples = (int)t->n_ends;
+    size_t prev = 0;
+    for (size_t i = 0; i < t->n_ends; i++) {
+        r.examples[i] = (pl_str){t->ends[i] - prev, r.storage_ + context_len + prev};
+        prev = t->ends[i];
+    }
+    *out = r;
+    return NULL;
+}
+
 void pl_json_examples_deinit(pl_json_examples *req) {
     free(req->signature_name);
     free(req->examples);
@@ -329,183 +415,27 @@ void pl_json_examples_deinit(pl_json_examples *req) {
 pl_status pl_json_decode_examples(const char *body, size_t len, pl_json_examples *out) {
     if (len == 0) return pl_error(PL_INVALID_ARGUMENT, "JSON Parse error: The document is empty");
     dec d = {.c = {.p = body, .base = body, .end = body + len, .err = PL__JSON_ERR_NONE}};
-    pl_strbuf_init(&d.scratch, 0);
-    pl_strbuf_init(&d.key, 0);
-    pl_strbuf_init(&d.names, 0);
-    pl_strbuf_init(&d.vals, 0);
-    pl_strbuf_init(&d.out, 0);
-    pl_strbuf sig;
-    pl_strbuf_init(&sig, 0);
-    pl_status st = NULL, context_err = NULL, examples_err = NULL;
-    bool sig_seen = false, sig_is_string = false, has_context = false, has_examples = false;
-    size_t context_len = 0;
-    /* End offsets in d.out of each example (the context, if any, comes first). */
-    size_t *ends = NULL, n_ends = 0, cap_ends = 0;
-    pl__json_cur *c = &d.c;
-
-    pl__json_ws(c);
-    d.doc = c->p;
-    char first = *c->p;
+    top t = {0};
+    pl_strbuf *bufs[] = {&d.scratch, &d.key, &d.names, &d.vals, &d.out, &t.sig, &t.context};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) pl_strbuf_init(bufs[i], 0);
+    pl_status st;
+    pl__json_ws(&d.c);
+    d.doc = d.c.p;
+    char first = *d.c.p;
     if (first == 0 || first == ']' || first == '}' || first == ',' || first == ':') {
-        pl__json_fail(c, PL__JSON_ERR_DOCUMENT_EMPTY, c->p);
-        goto syntax;
+        pl__json_fail(&d.c, PL__JSON_ERR_DOCUMENT_EMPTY, d.c.p);
+        st = pl__json_syntax_status(&d.c);
+    } else if (first != '{') {
+        st = pl__json_skip_value(&d.c) ? doc_error(&d, "Is not object") : pl__json_syntax_status(&d.c);
+    } else if (!read_top(&d, &t)) {
+        st = pl__json_syntax_status(&d.c);
+    } else {
+        st = check_and_finish(&d, &t, out);
     }
-    if (first != '{') {
-        if (!pl__json_skip_value(c)) goto syntax;
-        st = doc_error(&d, "Is not object");
-        goto done;
-    }
-    /* The context goes into its own buffer so examples can follow it in d.out
-     * whatever the key order. */
-    pl_strbuf context;
-    pl_strbuf_init(&context, 0);
-    c->p++;
-    pl__json_ws(c);
-    if (*c->p != '}') {
-        for (;;) {
-            if (*c->p != '"') {
-                pl__json_fail(c, PL__JSON_ERR_OBJECT_MISS_NAME, c->p);
-                goto syntax_ctx;
-            }
-            pl_strbuf_clear(&d.key);
-            if (!pl__json_parse_string(c, &d.key)) goto syntax_ctx;
-            pl__json_ws(c);
-            if (*c->p != ':') {
-                pl__json_fail(c, PL__JSON_ERR_OBJECT_MISS_COLON, c->p);
-                goto syntax_ctx;
-            }
-            c->p++;
-            pl__json_ws(c);
-            if (key_is(&d.key, "signature_name") && !sig_seen) {
-                sig_seen = true;
-                sig_is_string = *c->p == '"';
-                if (!(sig_is_string ? pl__json_parse_string(c, &sig) : pl__json_skip_value(c))) goto syntax_ctx;
-            } else if (key_is(&d.key, "context") && !has_context) {
-                has_context = true;
-                size_t mark = d.out.len;
-                if (!example(&d, &context_err)) goto syntax_ctx;
-                pl_strbuf_append(&context, d.out.data ? d.out.data + mark : "", d.out.len - mark);
-                d.out.len = mark;
-            } else if (key_is(&d.key, "examples") && !has_examples) {
-                has_examples = true;
-                if (*c->p != '[') {
-                    if (!pl__json_skip_value(c)) goto syntax_ctx;
-                    examples_err = doc_error(&d, "Expecting 'examples' value to be an list/array");
-                } else {
-                    c->p++;
-                    pl__json_ws(c);
-                    if (*c->p == ']') {
-                        c->p++;
-                        examples_err = doc_error(&d, "'examples' value is an empty array");
-                    } else {
-                        for (;;) {
-                            if (examples_err) {
-                                if (!pl__json_skip_value(c)) goto syntax_ctx;
-                            } else {
-                                if (!example(&d, &examples_err)) goto syntax_ctx;
-                                if (n_ends == cap_ends) {
-                                    cap_ends = cap_ends ? cap_ends * 2 : 16;
-                                    size_t *ne = realloc(ends, cap_ends * sizeof *ne);
-                                    if (!ne) {
-                                        st = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-                                        pl_strbuf_deinit(&context);
-                                        goto done;
-                                    }
-                                    ends = ne;
-                                }
-                                ends[n_ends++] = d.out.len;
-                            }
-                            pl__json_ws(c);
-                            if (*c->p == ',') {
-                                c->p++;
-                                pl__json_ws(c);
-                                if (*c->p == ']') {
-                                    pl__json_fail(c, PL__JSON_ERR_VALUE_INVALID, c->p);
-                                    goto syntax_ctx;
-                                }
-                                continue;
-                            }
-                            if (*c->p == ']') {
-                                c->p++;
-                                break;
-                            }
-                            pl__json_fail(c, PL__JSON_ERR_ARRAY_MISS_COMMA_OR_SQUARE, c->p);
-                            goto syntax_ctx;
-                        }
-                    }
-                }
-            } else if (!pl__json_skip_value(c)) {
-                goto syntax_ctx;
-            }
-            pl__json_ws(c);
-            if (*c->p == ',') {
-                c->p++;
-                pl__json_ws(c);
-                continue;
-            }
-            if (*c->p == '}') break;
-            pl__json_fail(c, PL__JSON_ERR_OBJECT_MISS_COMMA_OR_CURLY, c->p);
-            goto syntax_ctx;
-        }
-    }
-    /* TF Serving's order: signature, context, then examples. */
-    if (sig_seen && !sig_is_string) {
-        st = doc_error(&d, "not formatted correctly. 'signature_name' key must be a string value.");
-    } else if (context_err) {
-        st = context_err;
-        context_err = NULL;
-    } else if (!has_examples) {
-        st = doc_error(&d, "When method is classify, key 'examples' is expected and was not found");
-    } else if (examples_err) {
-        st = examples_err;
-        examples_err = NULL;
-    } else if (context.failed || d.out.failed) {
-        st = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-    }
-    if (st) {
-        pl_strbuf_deinit(&context);
-        goto done;
-    }
-    {
-        pl_json_examples r = {0};
-        context_len = context.len;
-        r.storage_ = malloc(context_len + d.out.len + 1);
-        r.examples = calloc(n_ends ? n_ends : 1, sizeof *r.examples);
-        r.signature_name = strdup(sig_seen && sig.data ? sig.data : "");
-        if (!r.storage_ || !r.examples || !r.signature_name) {
-            pl_json_examples_deinit(&r);
-            pl_strbuf_deinit(&context);
-            st = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-            goto done;
-        }
-        if (context_len) memcpy(r.storage_, context.data, context_len);
-        if (d.out.len) memcpy(r.storage_ + context_len, d.out.data, d.out.len);
-        r.has_context = has_context;
-        r.context = (pl_str){context_len, r.storage_};
-        r.num_examples = (int)n_ends;
-        size_t prev = 0;
-        for (size_t i = 0; i < n_ends; i++) {
-            r.examples[i] = (pl_str){ends[i] - prev, r.storage_ + context_len + prev};
-            prev = ends[i];
-        }
-        *out = r;
-    }
-    pl_strbuf_deinit(&context);
-    goto done;
-syntax_ctx:
-    pl_strbuf_deinit(&context);
-syntax:
-    st = pl__json_syntax_status(c);
-done:
-    pl_status_free(context_err);
-    pl_status_free(examples_err);
-    free(ends);
+    pl_status_free(t.context_err);
+    pl_status_free(t.examples_err);
+    free(t.ends);
     free(d.feats);
-    pl_strbuf_deinit(&d.scratch);
-    pl_strbuf_deinit(&d.key);
-    pl_strbuf_deinit(&d.names);
-    pl_strbuf_deinit(&d.vals);
-    pl_strbuf_deinit(&d.out);
-    pl_strbuf_deinit(&sig);
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) pl_strbuf_deinit(bufs[i]);
     return st;
 }

@@ -14,6 +14,13 @@
 #include "base/strbuf.h"
 #include "tensor/tensor.h"
 
+/* The per-number fast paths are inlined into the decoder's loop. */
+#ifdef __GNUC__
+#define PL__JSON_HOT __attribute__((always_inline))
+#else
+#define PL__JSON_HOT
+#endif
+
 /* Syntax errors, with rapidjson 1.1.0's codes and English texts (TF Serving
  * reports them as "JSON Parse error: <text> at offset: <n>"). */
 #define PL__JSON_ERROR_LIST(X)                                                                   \
@@ -64,6 +71,36 @@ static inline void pl__json_ws(pl__json_cur *c) {
  * out (which may be NULL to only validate) and leaves c->p after the closing
  * quote. Bytes are taken as they are (rapidjson does not validate UTF-8). */
 bool pl__json_parse_string(pl__json_cur *c, pl_strbuf *out);
+/* Walks an object's members. Call with c->p at '{' and *started false; each
+ * call moves to the next member and returns 1 with its decoded key in `key`
+ * (NULL: not kept) and c->p at its value, 0 after the closing '}', or -1 on
+ * a syntax error. The caller reads or skips each value before calling again. */
+int pl__json_next_member(pl__json_cur *c, bool *started, pl_strbuf *key);
+/* The same for a list's elements: 1 with c->p at the next element, 0 after
+ * the closing ']', -1 on a syntax error. Inline: it runs between every two
+ * numbers of a tensor. */
+static inline bool pl__json_is_ws(char ch) { return ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t'; }
+PL__JSON_HOT static inline int pl__json_next_element(pl__json_cur *c, bool *started) {
+    const char *p = c->p;
+    if (!*started) {
+        *started = true;
+        for (p++; pl__json_is_ws(*p); p++) {
+        }
+        c->p = p + (*p == ']');
+        return *p != ']';
+    }
+    while (pl__json_is_ws(*p)) p++;
+    if (*p == ',') {
+        for (p++; pl__json_is_ws(*p); p++) {
+        }
+        c->p = p;
+        /* A trailing comma: rapidjson wants a value here. */
+        return *p == ']' ? pl__json_fail(c, PL__JSON_ERR_VALUE_INVALID, p) - 1 : 1;
+    }
+    c->p = p + (*p == ']');
+    return *p == ']' ? 0 : pl__json_fail(c, PL__JSON_ERR_ARRAY_MISS_COMMA_OR_SQUARE, p) - 1;
+}
+
 /* Skips one complete value of any nesting depth, checking its syntax exactly
  * as rapidjson's iterative parser does. c->p is at the value's first byte. */
 bool pl__json_skip_value(pl__json_cur *c);
@@ -103,13 +140,6 @@ static inline int64_t pl__json_num_i64(const pl__json_num *n) {
 double pl__json_decimal_to_double(uint64_t w, int e10, bool truncated, const char *text, const char *text_end);
 
 extern const double pl__json_exact_pow10[23];  /* 1e0 .. 1e22, exact in double */
-
-/* The per-number fast paths are inlined into the decoder's loop. */
-#ifdef __GNUC__
-#define PL__JSON_HOT __attribute__((always_inline))
-#else
-#define PL__JSON_HOT
-#endif
 
 /* SWAR digit tests and conversion of eight ASCII digits (little endian). */
 static inline bool pl__json_eight_digits(uint64_t v) {

@@ -125,6 +125,48 @@ static bool decode_item_value(dec *d, input *in, pl_status *err) {
     return true;
 }
 
+/* "... keys must be equal to: a,b" for an instance object missing inputs. */
+static pl_status keys_error(dec *d, const char *object, int64_t item) {
+    pl_strbuf m;
+    pl_strbuf_init(&m, 0);
+    pl_strbuf_printf(&m, "Failed to process element: %lld of 'instances' list. JSON object: ", (long long)item);
+    pl__json_debug_string(object, d->c.end, &m);
+    pl_strbuf_puts(&m, " keys must be equal to: ");
+    for (int i = 0; i < d->n; i++) {
+        if (i) pl_strbuf_putc(&m, ',');
+        pl_strbuf_puts(&m, d->infos[i].alias);
+    }
+    pl_status st = pl_error(PL_INVALID_ARGUMENT, "%s", m.failed || !m.data ? "keys must be equal" : m.data);
+    pl_strbuf_deinit(&m);
+    return st;
+}
+
+/* One member of an instance object; *err gets the wrapped error. */
+static bool decode_instance_member(dec *d, int64_t item, pl_status *err) {
+    const char *key = d->key.data ? d->key.data : "";
+    input *in = find_input(d, key, d->key.len);
+    if (!in) {
+        if (!pl__json_skip_value(&d->c)) return false;
+        *err = pl_error(PL_INVALID_ARGUMENT,
+                        "Failed to process element: %lld key: %s of 'instances' list. Error: INVALID_ARGUMENT: JSON "
+                        "object: does not have named input: %s",
+                        (long long)item, key, key);
+        return true;
+    }
+    pl_status e = NULL;
+    if (!decode_item_value(d, in, &e)) {
+        pl_status_free(e);
+        return false;
+    }
+    /* A repeated key would add a second set of values to one instance (TF
+     * Serving fails later, converting the tensor). */
+    if (!e && in->seen) e = pl_error(PL_INVALID_ARGUMENT, "JSON object: input %s given twice", key);
+    if (e) *err = wrap_item(e, item, key);
+    in->seen = true;
+    return true;
+}
+
+/* An element of "instances" when the first element was an object. */
 static bool decode_instance_object(dec *d, int64_t item, pl_status *err) {
     pl__json_cur *c = &d->c;
     const char *start = c->p;
@@ -134,74 +176,32 @@ static bool decode_instance_object(dec *d, int64_t item, pl_status *err) {
         return true;
     }
     for (int i = 0; i < d->n; i++) d->in[i].seen = false;
-    c->p++;
-    pl__json_ws(c);
-    if (*c->p == '}') {
-        c->p++;
-    } else {
-        for (;;) {
-            if (*c->p != '"') return pl__json_fail(c, PL__JSON_ERR_OBJECT_MISS_NAME, c->p);
-            pl_strbuf_clear(&d->key);
-            if (!pl__json_parse_string(c, &d->key)) return false;
-            pl__json_ws(c);
-            if (*c->p != ':') return pl__json_fail(c, PL__JSON_ERR_OBJECT_MISS_COLON, c->p);
-            c->p++;
-            pl__json_ws(c);
-            const char *key = d->key.data ? d->key.data : "";
-            input *in = *err ? NULL : find_input(d, key, d->key.len);
-            if (*err) {
-                if (!pl__json_skip_value(c)) return false;
-            } else if (!in) {
-                if (!pl__json_skip_value(c)) return false;
-                *err = pl_error(PL_INVALID_ARGUMENT,
-                                "Failed to process element: %lld key: %s of 'instances' list. Error: INVALID_ARGUMENT: "
-                                "JSON object: does not have named input: %s",
-                                (long long)item, key, key);
-            } else {
-                pl_status e = NULL;
-                bool again = in->seen;
-                if (!decode_item_value(d, in, &e)) {
-                    pl_status_free(e);
-                    return false;
-                }
-                /* A repeated key would add a second set of values to one
-                 * instance (TF Serving fails later, converting the tensor). */
-                if (!e && again) e = pl_error(PL_INVALID_ARGUMENT, "JSON object: input %s given twice", key);
-                if (e) *err = wrap_item(e, item, key);
-                in->seen = true;
-            }
-            pl__json_ws(c);
-            if (*c->p == ',') {
-                c->p++;
-                pl__json_ws(c);
-                continue;
-            }
-            if (*c->p == '}') {
-                c->p++;
-                break;
-            }
-            return pl__json_fail(c, PL__JSON_ERR_OBJECT_MISS_COMMA_OR_CURLY, c->p);
-        }
+    bool started = false;
+    int more;
+    while ((more = pl__json_next_member(c, &started, &d->key)) > 0) {
+        if (!(*err ? pl__json_skip_value(c) : decode_instance_member(d, item, err))) return false;
     }
-    if (*err) return true;
-    bool all = true;
-    for (int i = 0; i < d->n; i++) all = all && d->in[i].seen;
-    if (!all) {
-        pl_strbuf names;
-        pl_strbuf_init(&names, 0);
-        for (int i = 0; i < d->n; i++) {
-            if (i) pl_strbuf_putc(&names, ',');
-            pl_strbuf_puts(&names, d->infos[i].alias);
-        }
-        pl_strbuf msg;
-        pl_strbuf_init(&msg, 0);
-        pl_strbuf_printf(&msg, "Failed to process element: %lld of 'instances' list. JSON object: ", (long long)item);
-        pl__json_debug_string(start, c->end, &msg);
-        pl_strbuf_printf(&msg, " keys must be equal to: %s", names.data ? names.data : "");
-        *err = pl_error(PL_INVALID_ARGUMENT, "%s", msg.data ? msg.data : "");
-        pl_strbuf_deinit(&msg);
-        pl_strbuf_deinit(&names);
+    if (more < 0) return false;
+    for (int i = 0; i < d->n && !*err; i++)
+        if (!d->in[i].seen) *err = keys_error(d, start, item);
+    return true;
+}
+
+/* An element of "instances" when the first element was a value or list. */
+static bool decode_instance_value(dec *d, int64_t item, pl_status *err) {
+    pl__json_cur *c = &d->c;
+    if (*c->p == '{' && !pl__json_is_b64_object(c)) {
+        if (!pl__json_skip_value(c)) return false;
+        *err = pl_error(PL_INVALID_ARGUMENT, "Expecting value/list but got object at item %lld of input list",
+                        (long long)item);
+        return true;
     }
+    pl_status e = NULL;
+    if (!decode_item_value(d, &d->in[0], &e)) {
+        pl_status_free(e);
+        return false;
+    }
+    if (e) *err = wrap_item(e, item, NULL);
     return true;
 }
 
@@ -213,51 +213,34 @@ static bool decode_instances(dec *d, pl_status *err) {
         *err = doc_error(d, "Expecting 'instances' to be an list/array");
         return true;
     }
-    c->p++;
-    pl__json_ws(c);
-    if (*c->p == ']') {
-        c->p++;
-        *err = doc_error(d, "No values in 'instances' array");
-        return true;
-    }
-    bool objects = *c->p == '{' && !pl__json_is_b64_object(c);
-    if (d->n > 1 && !objects)
-        *err = pl_error(PL_INVALID_ARGUMENT,
-                        "instances is a plain list, but expecting list of objects as multiple input tensors required "
-                        "as per tensorinfo_map");
+    bool started = false, objects = false;
     int64_t item = 0;
-    for (;;) {
-        if (*err) {
-            if (!pl__json_skip_value(c)) return false;
-        } else if (objects) {
-            if (!decode_instance_object(d, item, err)) return false;
-        } else if (*c->p == '{' && !pl__json_is_b64_object(c)) {
-            if (!pl__json_skip_value(c)) return false;
-            *err = pl_error(PL_INVALID_ARGUMENT, "Expecting value/list but got object at item %lld of input list",
-                            (long long)item);
-        } else {
-            pl_status e = NULL;
-            if (!decode_item_value(d, &d->in[0], &e)) {
-                pl_status_free(e);
-                return false;
-            }
-            if (e) *err = wrap_item(e, item, NULL);
+    int more;
+    while ((more = pl__json_next_element(c, &started)) > 0) {
+        if (item == 0) {
+            objects = *c->p == '{' && !pl__json_is_b64_object(c);
+            if (d->n > 1 && !objects)
+                *err = pl_error(PL_INVALID_ARGUMENT,
+                                "instances is a plain list, but expecting list of objects as multiple input tensors "
+                                "required as per tensorinfo_map");
         }
+        bool ok = *err ? pl__json_skip_value(c)
+                       : objects ? decode_instance_object(d, item, err) : decode_instance_value(d, item, err);
+        if (!ok) return false;
         item++;
-        pl__json_ws(c);
-        if (*c->p == ',') {
-            c->p++;
-            pl__json_ws(c);
-            if (*c->p == ']') return pl__json_fail(c, PL__JSON_ERR_VALUE_INVALID, c->p);
-            continue;
-        }
-        if (*c->p == ']') {
-            c->p++;
-            break;
-        }
-        return pl__json_fail(c, PL__JSON_ERR_ARRAY_MISS_COMMA_OR_SQUARE, c->p);
     }
+    if (more < 0) return false;
+    if (item == 0) *err = doc_error(d, "No values in 'instances' array");
     d->n_items = item;
+    return true;
+}
+
+static bool decode_named_input(dec *d, input *in, pl_status *err) {
+    pl__json_tval tv = {.max_rank = PL_MAX_RANK};
+    if (!pl__json_decode_tensor(&d->c, &in->acc, &tv, &d->scratch, err)) return false;
+    in->rank = tv.rank;
+    memcpy(in->dims, tv.dims, sizeof tv.dims);
+    in->seen = true;
     return true;
 }
 
@@ -265,57 +248,21 @@ static bool decode_instances(dec *d, pl_status *err) {
 static bool decode_inputs(dec *d, pl_status *err) {
     pl__json_cur *c = &d->c;
     if (*c->p != '{' || pl__json_is_b64_object(c)) {
-        if (d->n > 1) {
-            if (!pl__json_skip_value(c)) return false;
-            *err = pl_error(PL_INVALID_ARGUMENT,
-                            "inputs is a plain value/list, but expecting an object as multiple input tensors required "
-                            "as per tensorinfo_map");
-            return true;
-        }
-        pl__json_tval tv = {.max_rank = PL_MAX_RANK};
-        if (!pl__json_decode_tensor(c, &d->in[0].acc, &tv, &d->scratch, err)) return false;
-        d->in[0].rank = tv.rank;
-        memcpy(d->in[0].dims, tv.dims, sizeof tv.dims);
-        d->in[0].seen = true;
+        if (d->n == 1) return decode_named_input(d, &d->in[0], err);
+        if (!pl__json_skip_value(c)) return false;
+        *err = pl_error(PL_INVALID_ARGUMENT,
+                        "inputs is a plain value/list, but expecting an object as multiple input tensors required as "
+                        "per tensorinfo_map");
         return true;
     }
-    c->p++;
-    pl__json_ws(c);
-    if (*c->p == '}') {
-        c->p++;
-    } else {
-        for (;;) {
-            if (*c->p != '"') return pl__json_fail(c, PL__JSON_ERR_OBJECT_MISS_NAME, c->p);
-            pl_strbuf_clear(&d->key);
-            if (!pl__json_parse_string(c, &d->key)) return false;
-            pl__json_ws(c);
-            if (*c->p != ':') return pl__json_fail(c, PL__JSON_ERR_OBJECT_MISS_COLON, c->p);
-            c->p++;
-            pl__json_ws(c);
-            /* FindMember takes the first of repeated keys. */
-            input *in = find_input(d, d->key.data ? d->key.data : "", d->key.len);
-            if (in && !in->seen) {
-                in->seen = true;
-                pl__json_tval tv = {.max_rank = PL_MAX_RANK};
-                if (!pl__json_decode_tensor(c, &in->acc, &tv, &d->scratch, &in->err)) return false;
-                in->rank = tv.rank;
-                memcpy(in->dims, tv.dims, sizeof tv.dims);
-            } else if (!pl__json_skip_value(c)) {
-                return false;
-            }
-            pl__json_ws(c);
-            if (*c->p == ',') {
-                c->p++;
-                pl__json_ws(c);
-                continue;
-            }
-            if (*c->p == '}') {
-                c->p++;
-                break;
-            }
-            return pl__json_fail(c, PL__JSON_ERR_OBJECT_MISS_COMMA_OR_CURLY, c->p);
-        }
+    bool started = false;
+    int more;
+    while ((more = pl__json_next_member(c, &started, &d->key)) > 0) {
+        /* FindMember takes the first of repeated keys; other keys are ignored. */
+        input *in = find_input(d, d->key.data ? d->key.data : "", d->key.len);
+        if (!(in && !in->seen ? decode_named_input(d, in, &in->err) : pl__json_skip_value(c))) return false;
     }
+    if (more < 0) return false;
     /* TF Serving walks the signature's inputs in order and stops at the
      * first that is missing or fails. */
     for (int i = 0; i < d->n; i++) {
@@ -394,141 +341,119 @@ void pl_json_predict_deinit(pl_json_predict *req) {
     memset(req, 0, sizeof *req);
 }
 
+/* What the root object held, as far as the checks after reading need. */
+typedef struct top {
+    pl_strbuf sig;                    /* signature_name, when a string */
+    bool sig_seen, sig_is_string, have_instances, have_inputs;
+    const char *tensors_at;           /* the first of instances/inputs */
+    pl_json_format format;
+    bool decoded;                     /* the tensors were decoded on the way... */
+    const pl_tensor_info *decoded_with; /* ...with these inputs */
+    pl_status tensor_err;
+} top;
+
+/* The value of "instances" or "inputs" (the first of either). Decodes it now
+ * with the signature known so far, the default one if none came yet, when
+ * that signature can be looked up; otherwise skips it for later. */
+static bool read_tensors(dec *d, top *t, bool instances, pl_json_lookup_fn *lookup, void *ctx) {
+    bool other = t->have_instances || t->have_inputs;
+    t->have_instances |= instances;
+    t->have_inputs |= !instances;
+    if (other) return pl__json_skip_value(&d->c); /* both keys: an error whatever they hold */
+    t->tensors_at = d->c.p;
+    t->format = instances ? PL_JSON_FORMAT_ROW : PL_JSON_FORMAT_COLUMNAR;
+    const pl_tensor_info *infos = NULL;
+    int n = 0;
+    pl_status st = t->sig_seen && !t->sig_is_string ? pl_error(PL_INVALID_ARGUMENT, "signature_name is not a string")
+                                                    : lookup(ctx, t->sig.data ? t->sig.data : "", &infos, &n);
+    if (!st && n > 0 && !(st = setup_inputs(d, infos, n))) {
+        t->decoded = true;
+        t->decoded_with = infos;
+        return decode_tensors(d, t->tensors_at, t->format, &t->tensor_err);
+    }
+    pl_status_free(st);
+    return pl__json_skip_value(&d->c);
+}
+
+/* Reads the root object to its end; false on a syntax error. */
+static bool read_top(dec *d, top *t, pl_json_lookup_fn *lookup, void *ctx) {
+    pl__json_cur *c = &d->c;
+    bool started = false;
+    int more;
+    while ((more = pl__json_next_member(c, &started, &d->key)) > 0) {
+        bool ok;
+        if (key_is(&d->key, "signature_name") && !t->sig_seen) {
+            t->sig_seen = true;
+            t->sig_is_string = *c->p == '"';
+            ok = t->sig_is_string ? pl__json_parse_string(c, &t->sig) : pl__json_skip_value(c);
+        } else if (key_is(&d->key, "instances") && !t->have_instances) {
+            ok = read_tensors(d, t, true, lookup, ctx);
+        } else if (key_is(&d->key, "inputs") && !t->have_inputs) {
+            ok = read_tensors(d, t, false, lookup, ctx);
+        } else {
+            ok = pl__json_skip_value(c);
+        }
+        if (!ok) return false;
+    }
+    return more == 0;
+}
+
+/* TF Serving's checks on a well-formed document, in its order. */
+static pl_status check_and_finish(dec *d, top *t, pl_json_lookup_fn *lookup, void *ctx, pl_json_predict *out) {
+    if (t->sig_seen && !t->sig_is_string)
+        return doc_error(d, "not formatted correctly. 'signature_name' key must be a string value.");
+    const char *signature_name = t->sig.data ? t->sig.data : "";
+    const pl_tensor_info *infos = NULL;
+    int n = 0;
+    PL_TRY(lookup(ctx, signature_name, &infos, &n));
+    if (n <= 0)
+        return pl_error(PL_INVALID_ARGUMENT, "Failed to get input map for signature: %s",
+                        *signature_name ? signature_name : "DEFAULT");
+    if (t->have_instances && t->have_inputs)
+        return doc_error(d, "Not formatted correctly expecting only one of 'inputs' or 'instances' keys to exist ");
+    if (!t->tensors_at) return pl_error(PL_INVALID_ARGUMENT, "Missing 'inputs' or 'instances' key");
+    if (!t->decoded || t->decoded_with != infos) {
+        /* The signature named after the tensors differs from the one they
+         * were read with: read them again. */
+        pl_status_free(t->tensor_err);
+        t->tensor_err = NULL;
+        PL_TRY(setup_inputs(d, infos, n));
+        if (!decode_tensors(d, t->tensors_at, t->format, &t->tensor_err)) return pl__json_syntax_status(&d->c);
+    }
+    if (t->tensor_err) {
+        pl_status st = t->tensor_err;
+        t->tensor_err = NULL;
+        return st;
+    }
+    return finish(d, signature_name, t->format, out);
+}
+
 pl_status pl_json_decode_predict(const char *body, size_t len, pl_json_lookup_fn *lookup, void *ctx,
                                  pl_json_predict *out) {
     if (len == 0) return pl_error(PL_INVALID_ARGUMENT, "JSON Parse error: The document is empty");
     dec d = {.c = {.p = body, .base = body, .end = body + len, .err = PL__JSON_ERR_NONE}};
+    top t = {.format = PL_JSON_FORMAT_ROW};
     pl_strbuf_init(&d.scratch, 0);
     pl_strbuf_init(&d.key, 0);
-    pl_strbuf sig;
-    pl_strbuf_init(&sig, 0);
-    pl_status st = NULL, tensor_err = NULL;
-    bool sig_seen = false, sig_is_string = false, have_instances = false, have_inputs = false;
-    const char *tensors_at = NULL;
-    pl_json_format format = PL_JSON_FORMAT_ROW;
-    /* The signature the tensors were decoded with, if they were. */
-    const pl_tensor_info *decoded_with = NULL;
-    bool decoded = false;
-    pl__json_cur *c = &d.c;
-
-    pl__json_ws(c);
-    d.doc = c->p;
-    char first = *c->p;
+    pl_strbuf_init(&t.sig, 0);
+    pl_status st;
+    pl__json_ws(&d.c);
+    d.doc = d.c.p;
+    char first = *d.c.p;
     if (first == 0 || first == ']' || first == '}' || first == ',' || first == ':') {
-        pl__json_fail(c, PL__JSON_ERR_DOCUMENT_EMPTY, c->p);
-        goto syntax;
+        pl__json_fail(&d.c, PL__JSON_ERR_DOCUMENT_EMPTY, d.c.p);
+        st = pl__json_syntax_status(&d.c);
+    } else if (first != '{') {
+        st = pl__json_skip_value(&d.c) ? doc_error(&d, "Is not object") : pl__json_syntax_status(&d.c);
+    } else if (!read_top(&d, &t, lookup, ctx)) {
+        st = pl__json_syntax_status(&d.c);
+    } else {
+        st = check_and_finish(&d, &t, lookup, ctx, out);
     }
-    if (first != '{') {
-        if (!pl__json_skip_value(c)) goto syntax;
-        st = doc_error(&d, "Is not object");
-        goto done;
-    }
-    c->p++;
-    pl__json_ws(c);
-    if (*c->p == '}') goto parsed;
-    for (;;) {
-        if (*c->p != '"') {
-            pl__json_fail(c, PL__JSON_ERR_OBJECT_MISS_NAME, c->p);
-            goto syntax;
-        }
-        pl_strbuf_clear(&d.key);
-        if (!pl__json_parse_string(c, &d.key)) goto syntax;
-        pl__json_ws(c);
-        if (*c->p != ':') {
-            pl__json_fail(c, PL__JSON_ERR_OBJECT_MISS_COLON, c->p);
-            goto syntax;
-        }
-        c->p++;
-        pl__json_ws(c);
-        bool is_instances = key_is(&d.key, "instances"), is_inputs = key_is(&d.key, "inputs");
-        if (key_is(&d.key, "signature_name") && !sig_seen) {
-            sig_seen = true;
-            sig_is_string = *c->p == '"';
-            if (!(sig_is_string ? pl__json_parse_string(c, &sig) : pl__json_skip_value(c))) goto syntax;
-        } else if ((is_instances && !have_instances) || (is_inputs && !have_inputs)) {
-            bool other = have_instances || have_inputs;
-            have_instances |= is_instances;
-            have_inputs |= is_inputs;
-            if (other) {
-                /* Both keys: an error whatever they hold. */
-                if (!pl__json_skip_value(c)) goto syntax;
-            } else {
-                tensors_at = c->p;
-                format = is_instances ? PL_JSON_FORMAT_ROW : PL_JSON_FORMAT_COLUMNAR;
-                const pl_tensor_info *infos = NULL;
-                int n = 0;
-                pl_status lst = NULL;
-                if (sig_seen && !sig_is_string) {
-                    lst = pl_error(PL_INVALID_ARGUMENT, "signature_name is not a string");
-                } else {
-                    lst = lookup(ctx, sig_seen && sig.data ? sig.data : "", &infos, &n);
-                }
-                if (!lst && n > 0 && !(lst = setup_inputs(&d, infos, n))) {
-                    decoded = true;
-                    decoded_with = infos;
-                    if (!decode_tensors(&d, tensors_at, format, &tensor_err)) goto syntax;
-                } else {
-                    /* Decide once the whole object is read. */
-                    pl_status_free(lst);
-                    if (!pl__json_skip_value(c)) goto syntax;
-                }
-            }
-        } else if (!pl__json_skip_value(c)) {
-            goto syntax;
-        }
-        pl__json_ws(c);
-        if (*c->p == ',') {
-            c->p++;
-            pl__json_ws(c);
-            continue;
-        }
-        if (*c->p == '}') break;
-        pl__json_fail(c, PL__JSON_ERR_OBJECT_MISS_COMMA_OR_CURLY, c->p);
-        goto syntax;
-    }
-parsed:
-    /* The document is well formed; now TF Serving's checks, in its order. */
-    if (sig_seen && !sig_is_string) {
-        st = doc_error(&d, "not formatted correctly. 'signature_name' key must be a string value.");
-        goto done;
-    }
-    const char *signature_name = sig_seen && sig.data ? sig.data : "";
-    const pl_tensor_info *infos = NULL;
-    int n = 0;
-    if ((st = lookup(ctx, signature_name, &infos, &n))) goto done;
-    if (n <= 0) {
-        st = pl_error(PL_INVALID_ARGUMENT, "Failed to get input map for signature: %s",
-                      *signature_name ? signature_name : "DEFAULT");
-        goto done;
-    }
-    if (have_instances && have_inputs) {
-        st = doc_error(&d, "Not formatted correctly expecting only one of 'inputs' or 'instances' keys to exist ");
-        goto done;
-    }
-    if (!tensors_at) {
-        st = pl_error(PL_INVALID_ARGUMENT, "Missing 'inputs' or 'instances' key");
-        goto done;
-    }
-    if (!decoded || decoded_with != infos) {
-        pl_status_free(tensor_err);
-        tensor_err = NULL;
-        if ((st = setup_inputs(&d, infos, n))) goto done;
-        if (!decode_tensors(&d, tensors_at, format, &tensor_err)) goto syntax;
-    }
-    if (tensor_err) {
-        st = tensor_err;
-        tensor_err = NULL;
-        goto done;
-    }
-    st = finish(&d, signature_name, format, out);
-    goto done;
-syntax:
-    st = pl__json_syntax_status(c);
-done:
-    pl_status_free(tensor_err);
+    pl_status_free(t.tensor_err);
     free_inputs(&d);
     pl_strbuf_deinit(&d.scratch);
     pl_strbuf_deinit(&d.key);
-    pl_strbuf_deinit(&sig);
+    pl_strbuf_deinit(&t.sig);
     return st;
 }

@@ -154,6 +154,41 @@ bool pl__json_parse_literal(pl__json_cur *c, int *value) {
     return true;
 }
 
+/* A syntax error at c->p, as the -1 of the walking functions. */
+static int fail_step(pl__json_cur *c, pl__json_error err) {
+    pl__json_fail(c, err, c->p);
+    return -1;
+}
+
+int pl__json_next_member(pl__json_cur *c, bool *started, pl_strbuf *key) {
+    if (!*started) {
+        *started = true;
+        c->p++;
+        pl__json_ws(c);
+        if (*c->p == '}') {
+            c->p++;
+            return 0;
+        }
+    } else {
+        pl__json_ws(c);
+        if (*c->p == '}') {
+            c->p++;
+            return 0;
+        }
+        if (*c->p != ',') return fail_step(c, PL__JSON_ERR_OBJECT_MISS_COMMA_OR_CURLY);
+        c->p++;
+        pl__json_ws(c);
+    }
+    if (*c->p != '"') return fail_step(c, PL__JSON_ERR_OBJECT_MISS_NAME);
+    if (key) pl_strbuf_clear(key);
+    if (!pl__json_parse_string(c, key)) return -1;
+    pl__json_ws(c);
+    if (*c->p != ':') return fail_step(c, PL__JSON_ERR_OBJECT_MISS_COLON);
+    c->p++;
+    pl__json_ws(c);
+    return 1;
+}
+
 /* Container stack for skipping: one bit per level (1 = array), on the stack
  * for ordinary depths and on the heap beyond. */
 typedef struct bitstack {

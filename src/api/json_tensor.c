@@ -167,7 +167,20 @@ bool pl__json_is_b64_object(const pl__json_cur *c) {
     pl__json_ws(&t);
     if (*t.p != '"') return false;
     const char *key = t.p;
-    if (!pl__json_parse_string(&t, NULL) || t.p - key != 5 || memcmp(key, "\"b64\"", 5)) return false;
+    if (!pl__json_parse_string(&t, NULL)) return false;
+    if (memchr(key, '\\', (size_t)(t.p - key))) {
+        /* An escaped key ("\u0062\u0036\u0034") is compared decoded, as
+         * rapidjson's FindMember does. */
+        pl_strbuf k;
+        pl_strbuf_init(&k, 64);
+        pl__json_cur kc = *c;
+        kc.p = key;
+        bool is_b64 = pl__json_parse_string(&kc, &k) && k.len == 3 && memcmp(k.data, "b64", 3) == 0;
+        pl_strbuf_deinit(&k);
+        if (!is_b64) return false;
+    } else if (t.p - key != 5 || memcmp(key, "\"b64\"", 5)) {
+        return false;
+    }
     pl__json_ws(&t);
     if (*t.p != ':') return false;
     t.p++;
@@ -249,6 +262,94 @@ static bool leaf_object(ctx *x, pl_status *err) {
     return true;
 }
 
+static bool out_of_memory(pl_status *err) {
+    *err = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    return true;
+}
+
+/* A number leaf for a numeric dtype (AddValueToTensor's checks). */
+static bool leaf_number(ctx *x, pl_status *err) {
+    pl__json_cur *c = x->c;
+    pl__json_acc *a = x->acc;
+    const char *start = c->p;
+    if (*start == '"' || *start == 't' || *start == 'f' || *start == 'n') {
+        if (!pl__json_skip_value(c)) return false;
+        *err = type_error(x, start);
+        return true;
+    }
+    pl__json_num n;
+    if (!pl__json_parse_number(c, &n)) return false;
+    bool fits;
+    switch (a->dtype) {
+    case PL_DT_FLOAT:
+    case PL_DT_DOUBLE: fits = true; break;
+    case PL_DT_INT64: fits = pl__json_num_is_int64(&n); break;
+    case PL_DT_UINT32: fits = pl__json_num_is_uint32(&n); break;
+    case PL_DT_UINT64: fits = pl__json_num_is_uint64(&n); break;
+    default: fits = pl__json_num_is_int32(&n); break;
+    }
+    if (!fits) {
+        *err = type_error(x, start);
+        return true;
+    }
+    if (x->tv->failed) return true;
+    void *slot = acc_slot(a);
+    if (!slot) return out_of_memory(err);
+    uint64_t u = n.neg ? 0 - n.mag : n.mag;
+    switch (a->dtype) {
+    case PL_DT_FLOAT: *(float *)slot = (float)n.d; break;
+    case PL_DT_DOUBLE: *(double *)slot = n.d; break;
+    /* TF copies int_val into narrower types with a plain cast, which wraps
+     * (300 becomes 44 as uint8). */
+    case PL_DT_INT32: *(int32_t *)slot = (int32_t)(uint32_t)u; break;
+    case PL_DT_INT16: *(int16_t *)slot = (int16_t)(uint16_t)u; break;
+    case PL_DT_INT8: *(int8_t *)slot = (int8_t)(uint8_t)u; break;
+    case PL_DT_UINT8: *(uint8_t *)slot = (uint8_t)u; break;
+    case PL_DT_INT64: *(int64_t *)slot = (int64_t)u; break;
+    case PL_DT_UINT32: *(uint32_t *)slot = (uint32_t)u; break;
+    default: *(uint64_t *)slot = u; break;
+    }
+    x->tv->count++;
+    return true;
+}
+
+static bool leaf_bool(ctx *x, pl_status *err) {
+    pl__json_cur *c = x->c;
+    const char *start = c->p;
+    int v = -1;
+    if (!(*start == 't' || *start == 'f' ? pl__json_parse_literal(c, &v) : pl__json_skip_value(c))) return false;
+    if (v < 0) {
+        *err = type_error(x, start);
+        return true;
+    }
+    if (x->tv->failed) return true;
+    uint8_t *slot = acc_slot(x->acc);
+    if (!slot) return out_of_memory(err);
+    *slot = (uint8_t)v;
+    x->tv->count++;
+    return true;
+}
+
+static bool leaf_string(ctx *x, pl_status *err) {
+    pl__json_cur *c = x->c;
+    pl__json_acc *a = x->acc;
+    const char *start = c->p;
+    if (*start != '"') {
+        if (!pl__json_skip_value(c)) return false;
+        *err = type_error(x, start);
+        return true;
+    }
+    if (x->tv->failed) return pl__json_parse_string(c, NULL);
+    size_t off = a->bytes.len;
+    if (!pl__json_parse_string(c, &a->bytes)) return false;
+    size_t *span = acc_slot(a);
+    if (!span || a->bytes.failed) return out_of_memory(err);
+    span[0] = off;
+    span[1] = a->bytes.len - off;
+    x->tv->count++;
+    return true;
+}
+
 /* A scalar or object at the leaf level. */
 static bool leaf(ctx *x, int level, bool first_chain, pl_status *err) {
     pl__json_cur *c = x->c;
@@ -264,9 +365,7 @@ static bool leaf(ctx *x, int level, bool first_chain, pl_status *err) {
         return true;
     }
     if (*start == '{') return leaf_object(x, err);
-    pl__json_acc *a = x->acc;
-    bool store = !tv->failed;
-    switch (a->dtype) {
+    switch (x->acc->dtype) {
     case PL_DT_FLOAT:
     case PL_DT_DOUBLE:
     case PL_DT_INT32:
@@ -275,95 +374,14 @@ static bool leaf(ctx *x, int level, bool first_chain, pl_status *err) {
     case PL_DT_UINT8:
     case PL_DT_INT64:
     case PL_DT_UINT32:
-    case PL_DT_UINT64: {
-        if (*start == '"' || *start == 't' || *start == 'f' || *start == 'n') {
-            if (!pl__json_skip_value(c)) return false;
-            *err = type_error(x, start);
-            return true;
-        }
-        pl__json_num n;
-        if (!pl__json_parse_number(c, &n)) return false;
-        bool fits;
-        switch (a->dtype) {
-        case PL_DT_FLOAT:
-        case PL_DT_DOUBLE: fits = true; break;
-        case PL_DT_INT64: fits = pl__json_num_is_int64(&n); break;
-        case PL_DT_UINT32: fits = pl__json_num_is_uint32(&n); break;
-        case PL_DT_UINT64: fits = pl__json_num_is_uint64(&n); break;
-        default: fits = pl__json_num_is_int32(&n); break;
-        }
-        if (!fits) {
-            *err = type_error(x, start);
-            return true;
-        }
-        if (!store) return true;
-        void *slot = acc_slot(a);
-        if (!slot) {
-            *err = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-            return true;
-        }
-        uint64_t u = n.neg ? 0 - n.mag : n.mag;
-        switch (a->dtype) {
-        case PL_DT_FLOAT: *(float *)slot = (float)n.d; break;
-        case PL_DT_DOUBLE: *(double *)slot = n.d; break;
-        /* TF copies int_val into narrower types with a plain cast, which
-         * wraps (300 becomes 44 as uint8). */
-        case PL_DT_INT32: *(int32_t *)slot = (int32_t)(uint32_t)u; break;
-        case PL_DT_INT16: *(int16_t *)slot = (int16_t)(uint16_t)u; break;
-        case PL_DT_INT8: *(int8_t *)slot = (int8_t)(uint8_t)u; break;
-        case PL_DT_UINT8: *(uint8_t *)slot = (uint8_t)u; break;
-        case PL_DT_INT64: *(int64_t *)slot = (int64_t)u; break;
-        case PL_DT_UINT32: *(uint32_t *)slot = (uint32_t)u; break;
-        default: *(uint64_t *)slot = u; break;
-        }
-        tv->count++;
-        return true;
-    }
-    case PL_DT_BOOL: {
-        int v = -1;
-        if (*start == 't' || *start == 'f') {
-            if (!pl__json_parse_literal(c, &v)) return false;
-        } else if (!pl__json_skip_value(c)) {
-            return false;
-        }
-        if (v < 0) {
-            *err = type_error(x, start);
-            return true;
-        }
-        if (!store) return true;
-        uint8_t *slot = acc_slot(a);
-        if (!slot) {
-            *err = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-            return true;
-        }
-        *slot = (uint8_t)v;
-        tv->count++;
-        return true;
-    }
-    case PL_DT_STRING: {
-        if (*start != '"') {
-            if (!pl__json_skip_value(c)) return false;
-            *err = type_error(x, start);
-            return true;
-        }
-        if (!store) return pl__json_parse_string(c, NULL);
-        size_t off = a->bytes.len;
-        if (!pl__json_parse_string(c, &a->bytes)) return false;
-        size_t *span = acc_slot(a);
-        if (!span || a->bytes.failed) {
-            *err = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-            return true;
-        }
-        span[0] = off;
-        span[1] = a->bytes.len - off;
-        tv->count++;
-        return true;
-    }
+    case PL_DT_UINT64: return leaf_number(x, err);
+    case PL_DT_BOOL: return leaf_bool(x, err);
+    case PL_DT_STRING: return leaf_string(x, err);
     default:
         /* half, bfloat16, uint16, complex, quantized: TF Serving has no JSON
          * conversion for them (spec/tfs-api.md 1c). */
         if (!pl__json_skip_value(c)) return false;
-        *err = pl__json_value_error(PL_UNIMPLEMENTED, c, start, " to type: %s", pl__json_dtype_string(a->dtype));
+        *err = pl__json_value_error(PL_UNIMPLEMENTED, c, start, " to type: %s", pl__json_dtype_string(x->acc->dtype));
         *err = pl_status_prefix(*err, "Conversion of ");
         return true;
     }
@@ -371,7 +389,7 @@ static bool leaf(ctx *x, int level, bool first_chain, pl_status *err) {
 
 /* Stores a plain number at c->p into a numeric accumulator; false (nothing
  * consumed) when the general path must decide. */
-static inline bool store_number_fast(ctx *x) {
+PL__JSON_HOT static inline bool store_number_fast(ctx *x) {
     pl__json_acc *a = x->acc;
     if (x->tv->failed || (a->nbytes + 8 > a->cap_nbytes && !acc_grow(a))) return false;
     unsigned char *slot = a->data + a->nbytes;
@@ -416,6 +434,27 @@ static inline bool store_number_fast(ctx *x) {
     return true;
 }
 
+/* After a fast number: numbers come in runs, so this stays in a tight loop
+ * over ", <number>" while the fast parser takes them. It stops before a comma
+ * it cannot follow up, leaving that comma to the general path. Returns how
+ * many numbers it stored. */
+static int64_t number_run(ctx *x) {
+    int64_t k = 0;
+    for (;;) {
+        const char *before = x->c->p, *p = before;
+        while (pl__json_is_ws(*p)) p++;
+        if (*p != ',') return k;
+        for (p++; pl__json_is_ws(*p); p++) {
+        }
+        x->c->p = p;
+        if (!store_number_fast(x)) {
+            x->c->p = before;
+            return k;
+        }
+        k++;
+    }
+}
+
 /* A list at `level` (0 for the outermost). */
 static bool list(ctx *x, int level, bool first_chain, pl_status *err) {
     pl__json_cur *c = x->c;
@@ -432,68 +471,30 @@ static bool list(ctx *x, int level, bool first_chain, pl_status *err) {
         *err = pl__json_value_error(PL_INVALID_ARGUMENT, c, tv->start, " has more than %d dimensions", tv->max_rank);
         return true;
     }
-    c->p++;
-    pl__json_ws(c);
     int64_t n = 0;
     pl_status first = NULL;
-    if (*c->p == ']') {
-        c->p++;
-    } else {
-        for (;;) {
-            /* The hot path: a number where numbers belong. Anything else, or
-             * a number the fast parsers leave alone, takes the general path. */
-            if (tv->rank == level + 1 && !first && store_number_fast(x)) {
-                n++;
-                const char *p = c->p;
-                while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') p++;
-                if (*p == ',') {
-                    p++;
-                    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') p++;
-                    c->p = p;
-                    if (*p == ']') return pl__json_fail(c, PL__JSON_ERR_VALUE_INVALID, p);
-                    continue;
-                }
-                c->p = p;
-                if (*p == ']') {
-                    c->p++;
-                    break;
-                }
-                return pl__json_fail(c, PL__JSON_ERR_ARRAY_MISS_COMMA_OR_SQUARE, p);
-            }
-            bool ok;
-            if (first) {
-                ok = pl__json_skip_value(c);
-            } else {
-                pl_status e = NULL;
-                ok = *c->p == '[' ? list(x, level + 1, first_chain && n == 0, &e)
-                                  : leaf(x, level + 1, first_chain && n == 0, &e);
-                if (e) {
-                    first = e;
-                    tv->failed = true;
-                }
-            }
-            if (!ok) {
-                pl_status_free(first);
-                return false;
-            }
-            n++;
-            pl__json_ws(c);
-            if (*c->p == ',') {
-                c->p++;
-                pl__json_ws(c);
-                if (*c->p == ']') {
-                    pl_status_free(first);
-                    return pl__json_fail(c, PL__JSON_ERR_VALUE_INVALID, c->p);
-                }
-                continue;
-            }
-            if (*c->p == ']') {
-                c->p++;
-                break;
-            }
-            pl_status_free(first);
-            return pl__json_fail(c, PL__JSON_ERR_ARRAY_MISS_COMMA_OR_SQUARE, c->p);
+    bool started = false;
+    int more;
+    while ((more = pl__json_next_element(c, &started)) > 0) {
+        n++;
+        /* The hot path: a number where numbers belong. Anything else, or a
+         * number the fast parser leaves alone, takes the general path. */
+        if (tv->rank == level + 1 && !first && store_number_fast(x)) {
+            n += number_run(x);
+            continue;
         }
+        if (first) {
+            if (!pl__json_skip_value(c)) break;
+            continue;
+        }
+        bool child_first = first_chain && n == 1;
+        bool ok = *c->p == '[' ? list(x, level + 1, child_first, &first) : leaf(x, level + 1, child_first, &first);
+        if (!ok) break;
+        if (first) tv->failed = true;
+    }
+    if (more != 0) {
+        pl_status_free(first);
+        return false;
     }
     if (first_chain) {
         tv->dims[level] = n;

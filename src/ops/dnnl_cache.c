@@ -1,9 +1,17 @@
 /* The per-node caches of oneDNN kernels: plans by input shape (LRU) and
  * weights reordered once per tensor and layout (see dnnl_glue.h). */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ops/dnnl_glue.h"
+
+static atomic_llong plans_built, weights_reordered;
+
+void pl__dnnl_setup_counts(int64_t *plans, int64_t *weights) {
+    *plans = atomic_load(&plans_built);
+    *weights = atomic_load(&weights_reordered);
+}
 
 /* ---- plans ---- */
 
@@ -48,6 +56,7 @@ pl__dnnl_plan *pl__plan_cache_get(pl__plan_cache *c, const int64_t *key, int nke
 }
 
 pl__dnnl_plan *pl__plan_cache_put(pl__plan_cache *c, pl__dnnl_plan *plan) {
+    atomic_fetch_add(&plans_built, 1);
     pl__dnnl_plan *evicted = NULL;
     pthread_mutex_lock(&c->mu);
     pl__dnnl_plan *prev = NULL, *p = c->head;
@@ -129,6 +138,7 @@ static pl__dnnl_weights *weights_find(pl__weight_cache *c, const pl_tensor *t, c
 
 static pl_status weights_reorder(pl_tensor *source, const dnnl_memory_desc_t *src_md,
                                  const dnnl_memory_desc_t *dst_md, pl__dnnl_weights **out) {
+    atomic_fetch_add(&weights_reordered, 1);
     pl__dnnl_weights *w = calloc(1, sizeof *w);
     if (!w) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory caching weights");
     w->md = *dst_md;

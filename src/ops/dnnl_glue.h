@@ -86,6 +86,10 @@ pl__dnnl_plan *pl__plan_cache_get(pl__plan_cache *c, const int64_t *key, int nke
 pl__dnnl_plan *pl__plan_cache_put(pl__plan_cache *c, pl__dnnl_plan *plan);
 void pl__plan_release(pl__plan_cache *c, pl__dnnl_plan *plan);
 
+/* Plans built and weights reordered so far by every node of the process:
+ * benchmarks check that a shape seen before builds nothing. */
+void pl__dnnl_setup_counts(int64_t *plans, int64_t *weights);
+
 /* ---- weights reordered once per (tensor, layout) ---- */
 
 /* The weight tensor is held by reference, so its buffer — and so its address

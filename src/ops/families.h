@@ -17,7 +17,9 @@
     X(function)     /* PartitionedCall, While, If and their stateful/stateless twins */       \
     X(string)       /* string ops */                                                          \
     X(sparse)       /* SparseReshape, SparseFillEmptyRows, SparseSegmentSum, SparseToDense */ \
-    X(example)      /* ParseExample, ParseExampleV2 */
+    X(example)      /* ParseExample, ParseExampleV2 */                                        \
+    X(fused)        /* nodes graph preparation fuses: convolution + bias + PReLU, PReLU */     \
+    X(quantize)     /* Dequantize */
 
 #define PL__FAMILY_DECL(name) extern const pl_kernel_def pl_kernels_##name[];
 PL_KERNEL_FAMILIES(PL__FAMILY_DECL)

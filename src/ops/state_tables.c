@@ -388,8 +388,8 @@ pl_status pl__state_table_insert_compute(pl_kernel_ctx *c) {
 
 /* ---- InitializeTableFromTextFileV2 ---- */
 
-#define LINE_NUMBER (-2)
-#define WHOLE_LINE (-1)
+#define LINE_NUMBER (-1) /* TensorFlow's TextFileIndex.LINE_NUMBER */
+#define WHOLE_LINE (-2)  /* TextFileIndex.WHOLE_LINE */
 /* Lines longer than this are refused rather than read without bound. */
 #define MAX_LINE (1 << 24)
 
@@ -415,7 +415,7 @@ pl_status pl__state_table_init_file_prepare(pl_kernel_prep *p) {
     size_t dlen = 1;
     if (!st && pl_attr_has(p->attrs, "delimiter")) st = pl_attr_string(p->attrs, "delimiter", &d, &dlen);
     if (!st && !(ti->delimiter = strndup(d, dlen))) st = oom();
-    if (!st && (ti->key_index < LINE_NUMBER || ti->value_index < LINE_NUMBER))
+    if (!st && (ti->key_index < WHOLE_LINE || ti->value_index < WHOLE_LINE))
         st = pl_error(PL_INVALID_ARGUMENT, "%s: key_index and value_index must be -2, -1 or a column", p->node_name);
     if (st) {
         text_init_release(ti);

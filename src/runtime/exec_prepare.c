@@ -24,6 +24,7 @@ typedef struct builder {
     int *targets;
     bool *has_fed_output;   /* per graph node */
     int *map;               /* graph node -> execution node, or -1 */
+    const pl_node **view;   /* graph node -> the node to run (rewrites replace some) */
 } builder;
 
 static int fed_index(const builder *b, pl_endpoint ep) {
@@ -41,8 +42,10 @@ static pl_status resolve(builder *b, int num_feeds, const char *const *feeds, in
     b->targets = calloc((size_t)num_targets + 1, sizeof *b->targets);
     b->has_fed_output = calloc((size_t)g->num_nodes + 1, sizeof *b->has_fed_output);
     b->map = malloc(((size_t)g->num_nodes + 1) * sizeof *b->map);
-    if (!b->feeds || !b->fetches || !b->targets || !b->has_fed_output || !b->map)
+    b->view = malloc(((size_t)g->num_nodes + 1) * sizeof *b->view);
+    if (!b->feeds || !b->fetches || !b->targets || !b->has_fed_output || !b->map || !b->view)
         return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    for (int i = 0; i < g->num_nodes; i++) b->view[i] = &g->nodes[i];
     b->num_feeds = num_feeds;
     b->num_fetches = num_fetches;
     b->num_targets = num_targets;
@@ -87,7 +90,7 @@ static pl_status mark_needed(builder *b) {
         if (fed_index(b, b->fetches[i]) < 0) PUSH(b->fetches[i].node);
     for (int i = 0; i < b->num_targets; i++) PUSH(b->targets[i]);
     while (top > 0) {
-        const pl_node *nd = &g->nodes[stack[--top]];
+        const pl_node *nd = b->view[stack[--top]];
         for (int k = 0; k < nd->num_inputs; k++)
             if (fed_index(b, nd->inputs[k]) < 0) PUSH(nd->inputs[k].node);
         for (int k = 0; k < nd->num_controls; k++) PUSH(nd->controls[k]);
@@ -95,6 +98,20 @@ static pl_status mark_needed(builder *b) {
 #undef PUSH
     free(stack);
     return NULL;
+}
+
+/* Lets the rewrites replace nodes (fusions), then prunes again: nodes a fused
+ * node absorbed are no longer needed. */
+static pl_status rewrite(builder *b) {
+    const pl_graph *g = b->g;
+    bool *needed = malloc(((size_t)g->num_nodes + 1) * sizeof *needed);
+    if (!needed) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    for (int i = 0; i < g->num_nodes; i++) needed[i] = b->map[i] >= 0;
+    pl__rewrite_ctx c = {g, b->view, needed, b->num_feeds, b->feeds, b->num_fetches, b->fetches};
+    pl_status st = pl__rewrite_fuse(&c, &b->e->rewrites);
+    free(needed);
+    if (st || !b->e->rewrites) return st;
+    return mark_needed(b);
 }
 
 static int node_outputs(pl__node_kind kind, int from_graph) {
@@ -115,7 +132,7 @@ static pl_status create_nodes(builder *b) {
     for (int i = 0; i < g->num_nodes; i++) {
         if (b->map[i] < 0) continue;
         pl__xnode *x = &e->nodes[b->map[i]];
-        const pl_node *nd = &g->nodes[i];
+        const pl_node *nd = b->view[i];
         x->name = nd->name;
         x->node = nd;
         x->role = PL__XN_NODE;
@@ -331,10 +348,19 @@ void pl_exec_free(pl_exec *e) {
     free(e->roots);
     free(e->edge_pool);
     free(e->control_pool);
+    pl__rewrites_free(e->rewrites);
     free(e);
 }
 
 int pl_exec_num_nodes(const pl_exec *e) { return e->num_nodes; }
+
+const char *pl_exec_node_name(const pl_exec *e, int i) { return i >= 0 && i < e->num_nodes ? e->nodes[i].name : NULL; }
+
+const char *pl_exec_node_op(const pl_exec *e, int i) {
+    if (i < 0 || i >= e->num_nodes) return NULL;
+    const pl__xnode *x = &e->nodes[i];
+    return x->role == PL__XN_FEED ? "_Feed" : x->role == PL__XN_FETCH ? "_Fetch" : x->node->op;
+}
 
 pl_status pl_exec_prepare(const pl_graph *g, pl_session *session, int num_feeds, const char *const *feeds,
                           int num_fetches, const char *const *fetches, int num_targets, const char *const *targets,
@@ -348,6 +374,7 @@ pl_status pl_exec_prepare(const pl_graph *g, pl_session *session, int num_feeds,
     b.e->session = session;
     pl_status st = resolve(&b, num_feeds, feeds, num_fetches, fetches, num_targets, targets);
     if (!st) st = mark_needed(&b);
+    if (!st) st = rewrite(&b);
     if (!st) st = create_nodes(&b);
     if (!st) st = layout_frames(&b);
     if (!st) st = build_edges(&b);
@@ -358,6 +385,7 @@ pl_status pl_exec_prepare(const pl_graph *g, pl_session *session, int num_feeds,
     free(b.targets);
     free(b.has_fed_output);
     free(b.map);
+    free(b.view);
     if (st) {
         pl_exec_free(b.e);
         return st;

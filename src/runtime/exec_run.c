@@ -568,9 +568,14 @@ static pl_status compute(run_state *rs, const pl__xnode *x, pl_tensor **in, pl_t
         .run = rs->run,
         .session = rs->run->session,
     };
+    int64_t t0 = rs->run->on_node ? now_ns() : 0;
     pl_status st = x->kernel->compute(&c);
     pl__ctx_release_dropped();
     if (st) return st;
+    if (rs->run->on_node) {
+        pl_node_trace t = {x->name, x->node->op, x->num_inputs, in, x->num_outputs, out, now_ns() - t0};
+        rs->run->on_node(rs->run->on_node_arg, &t);
+    }
     for (int k = 0; k < x->num_out_edges; k++)
         if (!out[x->out_edges[k].src_slot])
             return pl_error(PL_INTERNAL, "Missing %d-th output from node", x->out_edges[k].src_slot);
@@ -645,6 +650,8 @@ pl_status pl_exec_run(const pl_exec *e, const pl_run_options *opt, pl_tensor *co
     if (opt) {
         run.deadline_ns = opt->deadline_ns;
         run.cancelled = opt->cancelled;
+        run.on_node = opt->on_node;
+        run.on_node_arg = opt->on_node_arg;
     }
     return pl__exec_execute(e, &run, feeds, fetched);
 }

@@ -35,6 +35,8 @@ struct pl_run {
     int64_t deadline_ns;            /* CLOCK_MONOTONIC; 0: none */
     const atomic_int *cancelled;    /* may be NULL */
     int call_depth;                 /* nested function calls, bounded against runaway recursion */
+    void (*on_node)(void *arg, const pl_node_trace *t);  /* see pl_run_options; may be NULL */
+    void *on_node_arg;
 };
 
 typedef struct pl_exec pl_exec;
@@ -57,5 +59,10 @@ pl_status pl_exec_run_nested(const pl_exec *e, struct pl_run *parent, pl_tensor 
                              pl_tensor **fetched);
 
 int pl_exec_num_nodes(const pl_exec *e);  /* nodes kept after pruning */
+/* Node i's name and the op it runs ("_PlFusedConv2D" where preparation fused
+ * nodes; "_Feed"/"_Fetch" for the run's inputs and outputs): for tests and
+ * tools. */
+const char *pl_exec_node_name(const pl_exec *e, int i);
+const char *pl_exec_node_op(const pl_exec *e, int i);
 
 #endif

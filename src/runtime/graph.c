@@ -207,6 +207,7 @@ pl_status pl_graph_import(Tensorflow__GraphDef *def, bool take_ownership, pl_gra
 }
 
 pl_status pl_graph_parse(const void *data, size_t len, pl_graph **out) {
+    PL_TRY(pl_status_prefix(pl_proto_check_nesting(&tensorflow__graph_def__descriptor, data, len), "Invalid GraphDef: "));
     Tensorflow__GraphDef *def = tensorflow__graph_def__unpack(NULL, len, data);
     if (!def) return pl_error(PL_INVALID_ARGUMENT, "Invalid GraphDef: the bytes are not a binary GraphDef");
     return pl_graph_import(def, true, out);

@@ -60,6 +60,12 @@ const Tensorflow__GraphDef *pl_graph_def(const pl_graph *g);
 /* The producer version of the GraphDef (versions.producer; 0 when absent). */
 int pl_graph_producer(const pl_graph *g);
 
+/* Refuses bytes whose messages nest deeper than PL_PROTO_MAX_NESTING, which
+ * protobuf-c's recursive parser could not survive; call it before
+ * protobuf_c_message_unpack on anything a file or client supplies. */
+#define PL_PROTO_MAX_NESTING 100
+pl_status pl_proto_check_nesting(const ProtobufCMessageDescriptor *desc, const void *data, size_t len);
+
 /* Parses a tensor name "node", "node:k" into the node index and output. */
 pl_status pl_graph_resolve_tensor(const pl_graph *g, const char *name, pl_endpoint *out);
 

@@ -152,12 +152,36 @@ struct pl_exec {
     int max_outputs;
     pl__xedge *edge_pool;
     int *control_pool;
+    struct pl__rewrites *rewrites;  /* nodes the preparation rewrote (rewrite_*.c) */
 };
 
 /* Runs `e` within `run`; fetched[i] get new references. */
 pl_status pl__exec_execute(const pl_exec *e, struct pl_run *run, pl_tensor *const *feeds, pl_tensor **fetched);
 /* Releases tensors kernels allocated at output indices their node does not expose. */
 void pl__ctx_release_dropped(void);
+
+/* ---- graph rewrites at preparation (rewrite_*.c) ---- */
+
+/* What a rewrite sees of one preparation. view[i] is the node the execution
+ * uses for graph node i; a rewrite may point it at a node of its own (a fused
+ * node keeps the name of the node whose output it replaces, so fetches and
+ * consumers are unchanged). needed[i] says whether node i is kept; fed and
+ * fetched endpoints are never absorbed into a fused node. */
+typedef struct pl__rewrite_ctx {
+    const pl_graph *g;
+    const pl_node **view;
+    const bool *needed;
+    int num_feeds;
+    const pl_endpoint *feeds;
+    int num_fetches;
+    const pl_endpoint *fetches;
+} pl__rewrite_ctx;
+
+typedef struct pl__rewrites pl__rewrites;
+/* Fuses convolution + bias + PReLU chains and PReLU patterns into single
+ * nodes (rewrite_fuse.c); *out owns the new nodes (NULL when none). */
+pl_status pl__rewrite_fuse(pl__rewrite_ctx *c, pl__rewrites **out);
+void pl__rewrites_free(pl__rewrites *r);
 
 /* ---- shape and type inference (shape_infer.c) ---- */
 

@@ -45,9 +45,23 @@ typedef struct pl_model_options {
     const char *tags;   /* comma-separated MetaGraph tags; NULL means "serve" */
 } pl_model_options;
 
+/* One kernel that ran, as profiling sees it: its tensors are borrowed for the
+ * duration of the callback. */
+typedef struct pl_node_trace {
+    const char *name, *op;
+    int num_inputs;
+    pl_tensor *const *inputs;
+    int num_outputs;
+    pl_tensor *const *outputs;   /* NULL entries for outputs not produced */
+    int64_t ns;                  /* time inside the kernel */
+} pl_node_trace;
+
 typedef struct pl_run_options {
     int64_t deadline_ns;        /* CLOCK_MONOTONIC; 0 means none */
     const atomic_int *cancelled; /* set non-zero to stop the run; may be NULL */
+    /* Called after every kernel that ran (profiling, benchmarks); may be NULL. */
+    void (*on_node)(void *arg, const pl_node_trace *t);
+    void *on_node_arg;
 } pl_run_options;
 
 typedef struct pl_model pl_model;

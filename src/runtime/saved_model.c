@@ -171,7 +171,7 @@ static pl_status read_signatures(const Tensorflow__MetaGraphDef *mg, pl__saved_m
         if (!st) count++;
     }
     if (st) {
-        for (int i = 0; i < count; i++) pl__signature_deinit(&sigs[i]);
+        for (int i = 0; i < count; i++) pl__signature_clear(&sigs[i]);
         free(sigs);
         return st;
     }
@@ -338,7 +338,7 @@ static pl_status init_op_name(const Tensorflow__MetaGraphDef *mg, const char *di
 /* ---- the whole load ---- */
 
 void pl__saved_model_parts_free(pl__saved_model_parts *p) {
-    for (int i = 0; i < p->num_signatures; i++) pl__signature_deinit(&p->signatures[i]);
+    for (int i = 0; i < p->num_signatures; i++) pl__signature_clear(&p->signatures[i]);
     free(p->signatures);
     pl_session_free(p->session);
     pl_graph_free(p->graph);

@@ -47,9 +47,9 @@ void pl__saved_model_parts_free(pl__saved_model_parts *p);
  * *num_rewritten receives the number of variables rewritten. */
 pl_status pl__saved_model_rewrite_ref_variables(Tensorflow__GraphDef *g, int *num_rewritten);
 
-/* Converts one SignatureDef. Reference dtypes (DT_FLOAT_REF) become their
- * value dtypes. On error nothing is allocated. */
+/* Converts one SignatureDef (release it with pl__signature_clear, internal.h).
+ * Reference dtypes (DT_FLOAT_REF) become their value dtypes. On error nothing
+ * is allocated. */
 pl_status pl__signature_from_proto(const char *key, const Tensorflow__SignatureDef *def, pl_signature *out);
-void pl__signature_deinit(pl_signature *sig);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/internal.h"
 #include "runtime/saved_model_internal.h"
 
 /* TensorFlow numbers a reference dtype as its value dtype + 100. */
@@ -71,16 +72,6 @@ static pl_status infos_from_map(size_t n, char **keys, Tensorflow__TensorInfo **
     return NULL;
 }
 
-void pl__signature_deinit(pl_signature *sig) {
-    for (int i = 0; i < sig->num_inputs; i++) info_deinit(&sig->inputs[i]);
-    for (int i = 0; i < sig->num_outputs; i++) info_deinit(&sig->outputs[i]);
-    free(sig->inputs);
-    free(sig->outputs);
-    free(sig->key);
-    free(sig->method_name);
-    memset(sig, 0, sizeof *sig);
-}
-
 pl_status pl__signature_from_proto(const char *key, const Tensorflow__SignatureDef *def, pl_signature *out) {
     memset(out, 0, sizeof *out);
     size_t ni = def->n_inputs, no = def->n_outputs;
@@ -102,7 +93,7 @@ pl_status pl__signature_from_proto(const char *key, const Tensorflow__SignatureD
     free(vals);
     if (st) {
         st = pl_status_prefix(st, "signature '%s': ", key);
-        pl__signature_deinit(out);
+        pl__signature_clear(out);
     }
     return st;
 }

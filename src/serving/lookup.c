@@ -75,7 +75,7 @@ pl_status pl__publish(pl_serving *s) {
         pl__snapshot_free(snap);
         return st;
     }
-    qsort(snap->models, (size_t)snap->num_models, sizeof *snap->models, model_by_name);
+    if (snap->num_models) qsort(snap->models, (size_t)snap->num_models, sizeof *snap->models, model_by_name);
     pthread_rwlock_wrlock(&s->snap_lock);
     pl__snapshot *old = s->snap;
     s->snap = snap;

@@ -193,6 +193,45 @@ class Errors(unittest.TestCase):
                 self.assertTrue(str(e).startswith("error: "), str(e))
 
 
+def _varint(n):
+    out = bytearray()
+    while True:
+        b, n = n & 0x7F, n >> 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def deeply_nested_graph(depth):
+    """A GraphDef whose Const attr holds a function whose attr holds a function ... `depth` times,
+    built in linear time: the length prefixes are computed inside out, the bytes emitted outside in."""
+    # per level: AttrValue{func(10): NameAttrList{name(1):"f", attr(2): Entry{key(1):"k", value(2): <inner>}}}
+    heads, size = [], 0
+    for _ in range(depth):
+        entry_len = 3 + len(_varint(size)) + 1 + size            # key "k" + value header + inner
+        nal_len = 3 + len(_varint(entry_len)) + 1 + entry_len     # name "f" + entry header + entry
+        heads.append(b"\x52" + _varint(nal_len) + b"\x0a\x01f" + b"\x12" + _varint(entry_len) + b"\x0a\x01k" +
+                     b"\x12" + _varint(size))
+        size = 1 + len(_varint(nal_len)) + nal_len
+    attr = b"\x0a\x01a" + b"\x12" + _varint(size) + b"".join(reversed(heads))
+    node = b"\x0a\x01n\x12\x05Const" + b"\x2a" + _varint(len(attr)) + attr
+    return b"\x0a" + _varint(len(node)) + node
+
+
+class Hostile(unittest.TestCase):
+    def test_deep_nesting_is_refused(self):
+        for depth in (40, 200000):
+            with self.assertRaises(GraphError) as e:
+                run_graphdef(deeply_nested_graph(depth), fetches=["n"])
+            self.assertIn("nests messages more than 100 levels deep", str(e.exception))
+
+    def test_moderate_nesting_parses(self):
+        # 10 levels of function attrs is ordinary; the Const then fails for its missing value.
+        with self.assertRaises(GraphError) as e:
+            run_graphdef(deeply_nested_graph(10), fetches=["n"])
+        self.assertNotIn("levels deep", str(e.exception))
+
+
 class Tool(unittest.TestCase):
     def test_usage_and_bad_npy(self):
         p = subprocess.run([tool("run_graph")], capture_output=True)

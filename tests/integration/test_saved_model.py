@@ -99,16 +99,43 @@ class HalfPlusTwo(unittest.TestCase):
         np.testing.assert_array_equal(p["y"], 0.5 * m + 2)
 
 
-class RustRegression(unittest.TestCase):
-    def test_regress_with_restored_weights(self):
-        d = os.path.join(SHARED, "zoo", "tfrust_regression_tf1", "1")
+class TF2Models(unittest.TestCase):
+    """TF2 SavedModels: variables restored by the restore function the SaverDef names, signatures calling functions."""
+
+    def test_half_plus_two_tf2(self):
+        d = os.path.join(TESTDATA, "saved_model_half_plus_two_tf2_cpu", "00000123")
+        x = np.array([1.0, 2.0, 5.0, -3.5], dtype=np.float32)  # declared [1]; TF Serving does not check feeds
+        xs = [1.0, 4.0, -2.0]
+        examples = np.array([example(x=v) for v in xs])
+        sigs, (p, r, c) = run_signatures(d, [("serving_default", {"x": x}), ("regress_x2_to_y3", {"inputs": x}),
+                                             ("regress_x_to_y", {"inputs": examples})], list_signatures=True)
+        self.assertEqual(sigs[0]["signature"], "__saved_model_init_op")
+        np.testing.assert_array_equal(p["y"], 0.5 * x + 2)
+        np.testing.assert_array_equal(r["outputs"], 0.5 * x + 3)
+        np.testing.assert_array_equal(c["outputs"].reshape(-1), 0.5 * np.array(xs, dtype=np.float32) + 2)
+
+    def test_training_signature_updates_variables(self):
+        """tfrust_regression_tf2: `train` takes one SGD step (learning rate 0.5) on mean squared error."""
+        d = os.path.join(SHARED, "zoo", "tfrust_regression_tf2", "1")
         from test_bundle import reference_bundle
-        ref = reference_bundle(os.path.join(d, "variables", "variables"))  # the independent checkpoint reader
-        w, b = np.float32(ref["w"][2][0]), np.float32(ref["b"][2][0])
-        x = np.array([0.0, 1.0, 2.5, -4.0], dtype=np.float32)
-        _, (out,) = run_signatures(d, [("tensorflow/serving/regress", {"x": x, "y": np.zeros_like(x)})],
-                                   tags="serve,train")
-        np.testing.assert_allclose(out["out"], w * x + b, rtol=1e-6)
+        ref = reference_bundle(os.path.join(d, "variables", "variables"))
+        w = np.float64(ref["w/.ATTRIBUTES/VARIABLE_VALUE"][2][0])
+        b = np.float64(ref["b/.ATTRIBUTES/VARIABLE_VALUE"][2][0])
+        lr = ref["optimizer/learning_rate/.ATTRIBUTES/VARIABLE_VALUE"][2][0]
+        x = np.array([1, 2, 3, 4], dtype=np.float32)
+        y = np.array([3, 5, 7, 9], dtype=np.float32)
+        calls = [("w", {}), ("b", {})]
+        for _ in range(2):
+            calls += [("train", {"x": x, "y": y}), ("w", {}), ("b", {})]
+        _, out = run_signatures(d, calls)
+        self.assertAlmostEqual(float(out[0]["output"][0]), w, places=6)
+        self.assertAlmostEqual(float(out[1]["output"][0]), b, places=6)
+        for step in range(2):
+            err = w * x + b - y
+            self.assertAlmostEqual(float(out[2 + 3 * step]["loss"]), np.mean(err ** 2), delta=1e-3 * np.mean(err ** 2))
+            w, b = w - lr * np.mean(2 * err * x), b - lr * np.mean(2 * err)
+            self.assertAlmostEqual(float(out[3 + 3 * step]["output"][0]), w, delta=1e-4 * max(1, abs(w)))
+            self.assertAlmostEqual(float(out[4 + 3 * step]["output"][0]), b, delta=1e-4 * max(1, abs(b)))
 
 
 class Counter(unittest.TestCase):
@@ -123,25 +150,42 @@ class Counter(unittest.TestCase):
 
 class TagsAndErrors(unittest.TestCase):
     def test_exact_tag_set(self):
-        d = os.path.join(SHARED, "zoo", "tfrust_regression_tf1", "1")
-        with self.assertRaises(ModelError) as e:
-            run_signatures(d, list_signatures=True)
-        self.assertEqual(str(e.exception),
-                         "error: NOT_FOUND: Could not find meta graph def matching supplied tags: { serve }. To inspect "
-                         "available tag-sets in the SavedModel, please use the SavedModel CLI: `saved_model_cli`")
-        with self.assertRaises(ModelError) as e:
-            run_signatures(d, tags="train", list_signatures=True)
-        self.assertIn("{ train }", str(e.exception))
-        for tags in ("serve,train", "train,serve", "serve,train,serve"):
-            sigs, _ = run_signatures(d, tags=tags, list_signatures=True)
-            self.assertEqual([s["signature"] for s in sigs], ["tensorflow/serving/regress"])
+        with tempfile.TemporaryDirectory() as tmp:
+            d = os.path.join(tmp, "1")
+            os.makedirs(d)
+            sm, mg = tf1_model(d)
+            del mg.meta_info_def.tags[:]
+            mg.meta_info_def.tags.extend(["train", "serve"])
+            gpu = sm.meta_graphs.add()
+            gpu.CopyFrom(mg)
+            del gpu.meta_info_def.tags[:]
+            gpu.meta_info_def.tags.extend(["serve", "gpu"])
+            gpu.signature_def["gpu_only"].method_name = "tensorflow/serving/predict"
+            save(d, sm)
+            with self.assertRaises(ModelError) as e:
+                run_signatures(d, list_signatures=True)
+            self.assertEqual(str(e.exception),
+                             "error: NOT_FOUND: Could not find meta graph def matching supplied tags: { serve }. To "
+                             "inspect available tag-sets in the SavedModel, please use the SavedModel CLI: "
+                             "`saved_model_cli`")
+            with self.assertRaises(ModelError) as e:
+                run_signatures(d, tags="train", list_signatures=True)
+            self.assertIn("{ train }", str(e.exception))
+            with self.assertRaises(ModelError) as e:
+                run_signatures(d, tags="serve,train,gpu", list_signatures=True)
+            self.assertIn("{ gpu serve train }", str(e.exception))
+            for tags in ("serve,train", "train,serve", "serve,train,serve"):
+                sigs, _ = run_signatures(d, tags=tags, list_signatures=True)
+                self.assertEqual([s["signature"] for s in sigs], ["lookup", "read"])
+            sigs, _ = run_signatures(d, tags="gpu,serve", list_signatures=True)
+            self.assertEqual([s["signature"] for s in sigs], ["gpu_only", "lookup", "read"])
 
     def test_not_a_saved_model(self):
         d = os.path.join(TESTDATA, "bad_half_plus_two", "00000123")
         with self.assertRaises(ModelError) as e:
             run_signatures(d, list_signatures=True)
-        self.assertEqual(str(e.exception), "error: NOT_FOUND: Could not find SavedModel .pb or .pbtxt at supplied "
-                                           "export directory path: " + d)
+        self.assertTrue(str(e.exception).startswith("error: NOT_FOUND: Could not find SavedModel .pb or .pbtxt at "
+                                                    "supplied export directory path: " + d), str(e.exception))
 
 
 def proto_signatures(model_dir, tags=("serve",)):
@@ -244,7 +288,7 @@ def tf1_model(d, init_collection="legacy_init_op", extra_nodes=(), vocab=b"alpha
         node("save/restore_all", "NoOp", ["^save/Assign"]),
         node("table", "HashTableV2", key_dtype=str, value_dtype=np.int64, shared_name="", container=""),
         const("asset_path", np.array("not fed", dtype=object)),
-        node("table_init", "InitializeTableFromTextFileV2", ["table", "asset_path"], key_index=-1, value_index=-2,
+        node("table_init", "InitializeTableFromTextFileV2", ["table", "asset_path"], key_index=-2, value_index=-1,
              vocab_size=-1, delimiter="\t"),
         node("init_all", "NoOp", ["^table_init"]),
         placeholder("words", str),

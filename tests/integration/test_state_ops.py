@@ -256,19 +256,20 @@ class LookupTables(unittest.TestCase):
         words = ["the", "quick", "brown", "fox", "jumps"]
         content = ("\n".join(words) + "\n").encode()
         q = np.array(["fox", "dog", "the", "jumps"], dtype=object)
+        # TensorFlow's TextFileIndex: -2 is the whole line, -1 the line number.
         # key = whole line, value = line number: a vocabulary lookup.
-        found, size = self.text_table(content, str, np.int64, -1, -2, q, np.int64(-1))
+        found, size = self.text_table(content, str, np.int64, -2, -1, q, np.int64(-1))
         np.testing.assert_array_equal(found, [words.index(w) if w in words else -1 for w in q])
         self.assertEqual(size, 5)
         # key = line number, value = whole line: the reverse.
-        found, _ = self.text_table(content, np.int64, str, -2, -1, np.array([4, 0, 9], dtype=np.int64),
+        found, _ = self.text_table(content, np.int64, str, -1, -2, np.array([4, 0, 9], dtype=np.int64),
                                    np.array("UNK", dtype=object))
         self.assertEqual(list(found), [b"jumps", b"the", b"UNK"])
         # vocab_size reads a prefix; more than the file holds is an error.
-        _, size = self.text_table(content, str, np.int64, -1, -2, q, np.int64(-1), vocab_size=3)
+        _, size = self.text_table(content, str, np.int64, -2, -1, q, np.int64(-1), vocab_size=3)
         self.assertEqual(size, 3)
         with self.assertRaises(GraphError) as e:
-            self.text_table(content, str, np.int64, -1, -2, q, np.int64(-1), vocab_size=9)
+            self.text_table(content, str, np.int64, -2, -1, q, np.int64(-1), vocab_size=9)
         self.assertIn("expected 9 but got 5", str(e.exception))
 
     def test_columns_crlf_and_delimiter(self):

@@ -1,5 +1,6 @@
-/* run_signatures: loads a SavedModel directory and runs its signatures, one call after
- * another in the same loaded model (so variables persist between calls).
+/* run_signatures: loads a model as the server does (pl_model_load) and runs
+ * its signatures by alias, one call after another in the same loaded model
+ * (so variables persist between calls).
  *
  *   run_signatures MODEL_DIR [--tags serve,train] [--list]
  *             [--call SIGNATURE [--input ALIAS=IN.npy]... ]... [--out DIR]
@@ -8,13 +9,11 @@
  * {"call": i, "signature": ..., "outputs": {ALIAS: {"dtype": ..., "shape": [...]}}}
  * and, with --out, writes DIR/<i>_<ALIAS>.npy. An error is one line
  * "error: CODE: message" on stderr and exit code 1. */
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/executor.h"
-#include "runtime/saved_model_internal.h"
+#include "runtime/model.h"
 #include "tensor/npy.h"
 
 typedef struct call {
@@ -55,9 +54,9 @@ static void print_infos(const char *label, int n, const pl_tensor_info *t) {
     putchar('}');
 }
 
-static void list(const pl__saved_model_parts *m) {
-    for (int s = 0; s < m->num_signatures; s++) {
-        const pl_signature *sig = &m->signatures[s];
+static void list(const pl_model *m) {
+    for (int s = 0; s < pl_model_num_signatures(m); s++) {
+        const pl_signature *sig = pl_model_signature(m, s);
         printf("{\"signature\": \"%s\", \"method\": \"%s\", ", sig->key, sig->method_name);
         print_infos("inputs", sig->num_inputs, sig->inputs);
         printf(", ");
@@ -66,14 +65,8 @@ static void list(const pl__saved_model_parts *m) {
     }
 }
 
-static const pl_signature *find_signature(const pl__saved_model_parts *m, const char *key) {
-    for (int i = 0; i < m->num_signatures; i++)
-        if (!strcmp(m->signatures[i].key, key)) return &m->signatures[i];
-    return NULL;
-}
-
-static pl_status run_call(const pl__saved_model_parts *m, const call *c, int index, const char *out_dir) {
-    const pl_signature *sig = find_signature(m, c->signature);
+static pl_status run_call(pl_model *m, const call *c, int index, const char *out_dir) {
+    const pl_signature *sig = pl_model_find_signature(m, c->signature);
     if (!sig) return pl_error(PL_INVALID_ARGUMENT, "Serving signature key \"%s\" not found.", c->signature);
     const char *feeds[64], *fetches[64];
     pl_tensor *in[64] = {0}, *out[64] = {0};
@@ -90,9 +83,7 @@ static pl_status run_call(const pl__saved_model_parts *m, const call *c, int ind
         }
     }
     for (int i = 0; i < sig->num_outputs; i++) fetches[i] = sig->outputs[i].tensor_name;
-    pl_exec *e = NULL;
-    if (!st) st = pl_exec_prepare(m->graph, m->session, c->num_inputs, feeds, sig->num_outputs, fetches, 0, NULL, &e);
-    if (!st) st = pl_exec_run(e, NULL, in, out);
+    if (!st) st = pl_model_run(m, NULL, c->num_inputs, feeds, in, sig->num_outputs, fetches, out);
     if (!st) {
         printf("{\"call\": %d, \"signature\": \"%s\", \"outputs\": {", index, sig->key);
         for (int i = 0; i < sig->num_outputs; i++) {
@@ -108,7 +99,6 @@ static pl_status run_call(const pl__saved_model_parts *m, const call *c, int ind
         snprintf(path, sizeof path, "%s/%d_%s.npy", out_dir, index, sig->outputs[i].alias);
         st = pl_npy_write_file(path, out[i]);
     }
-    pl_exec_free(e);
     for (int i = 0; i < 64; i++) {
         pl_tensor_unref(in[i]);
         pl_tensor_unref(out[i]);
@@ -141,11 +131,11 @@ int main(int argc, char **argv) {
             return usage();
         }
     }
-    pl__saved_model_parts m;
-    pl_status st = pl__saved_model_read(argv[1], tags, &m);
-    bool loaded = !st;
-    if (!st && do_list) list(&m);
-    for (int i = 0; !st && i < num_calls; i++) st = run_call(&m, &calls[i], i, out_dir);
+    pl_model *m = NULL;
+    pl_model_options opt = {.tags = tags};
+    pl_status st = pl_model_load(argv[1], &opt, &m);
+    if (!st && do_list) list(m);
+    for (int i = 0; !st && i < num_calls; i++) st = run_call(m, &calls[i], i, out_dir);
     fflush(stdout);
     int rc = 0;
     if (st) {
@@ -153,7 +143,7 @@ int main(int argc, char **argv) {
         pl_status_free(st);
         rc = 1;
     }
-    if (loaded) pl__saved_model_parts_free(&m);
+    pl_model_free(m);
     free(calls);
     return rc;
 }

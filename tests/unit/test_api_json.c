@@ -167,6 +167,7 @@ static void test_value_errors(void) {
               "JSON Value: {\n    \"b64\": \"aGk=\",\n    \"x\": 1\n} not formatted correctly for base64 data");
     CHECK_STR(decode("{\"inputs\": [{\"b64\": \"-_8=\"}]}"), "Unable to base64 decode");
     CHECK_STR(decode("{\"inputs\": [{\"b64\": \"aGk\"}]}"), "OK");
+    CHECK_STR(decode("{\"inputs\": [{\"\\u0062\\u0036\\u0034\": \"-\"}]}"), "Unable to base64 decode");
     sig("x", PL_DT_HALF, NULL, 0);
     CHECK_STR(decode("{\"inputs\": [1.5]}"), "Conversion of JSON Value: 1.5 to type: half");
     CHECK(code == PL_UNIMPLEMENTED);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "runtime/bundle.h"
 #include "runtime/executor.h"
 #include "runtime/saved_model_internal.h"
 
@@ -139,6 +140,50 @@ static void test_rewrite(void) {
     tensorflow__graph_def__free_unpacked(g, NULL);
 }
 
+/* tfrust_regression_tf1: y_hat = w*x + b with w and b restored from its checkpoint. */
+static void test_rust_regression(void) {
+    char dir[1024], prefix[1100];
+    snprintf(dir, sizeof dir, "%s/zoo/tfrust_regression_tf1/1", shared_dir());
+    snprintf(prefix, sizeof prefix, "%s/variables/variables", dir);
+    pl__saved_model_parts m;
+    pl_status st = pl__saved_model_read(dir, "serve,train", &m);
+    CHECK_OK(st);
+    if (st) return;
+    pl_bundle *b = NULL;
+    pl_tensor *w = NULL, *bias = NULL, *x = NULL, *y = NULL;
+    CHECK_OK(pl_bundle_open(prefix, &b));
+    if (b) {
+        CHECK_OK(pl_bundle_read(b, "w", &w));
+        CHECK_OK(pl_bundle_read(b, "b", &bias));
+    }
+    const pl_signature *sig = find_sig(&m, "tensorflow/serving/regress");
+    int64_t n = 4;
+    CHECK_OK(pl_tensor_alloc(PL_DT_FLOAT, 1, &n, &x));
+    pl_exec *e = NULL;
+    if (sig && w && bias && x) {
+        float *xv = x->data;
+        xv[0] = 0, xv[1] = 1, xv[2] = 2.5f, xv[3] = -4;
+        const char *feed = NULL, *fetch = sig->outputs[0].tensor_name;
+        for (int i = 0; i < sig->num_inputs; i++)
+            if (!strcmp(sig->inputs[i].alias, "x")) feed = sig->inputs[i].tensor_name;
+        CHECK(feed != NULL);
+        CHECK_OK(pl_exec_prepare(m.graph, m.session, 1, &feed, 1, &fetch, 0, NULL, &e));
+        if (e) CHECK_OK(pl_exec_run(e, NULL, &x, &y));
+    }
+    if (y) {
+        float wv = ((float *)w->data)[0], bv = ((float *)bias->data)[0];
+        CHECK(wv != 0);
+        for (int i = 0; i < 4; i++) CHECK_NEAR(((float *)y->data)[i], wv * ((float *)x->data)[i] + bv, 1e-6);
+    }
+    pl_exec_free(e);
+    pl_tensor_unref(w);
+    pl_tensor_unref(bias);
+    pl_tensor_unref(x);
+    pl_tensor_unref(y);
+    pl_bundle_free(b);
+    pl__saved_model_parts_free(&m);
+}
+
 static void test_tags(void) {
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/zoo/tfrust_regression_tf1/1", shared_dir());
@@ -153,6 +198,7 @@ static void test_tags(void) {
 int main(void) {
     RUN_TEST(test_counter_concurrent_increments);
     RUN_TEST(test_rewrite);
+    RUN_TEST(test_rust_regression);
     RUN_TEST(test_tags);
     return check_summary();
 }

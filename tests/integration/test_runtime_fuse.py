@@ -1,0 +1,214 @@
+"""Fusions made at preparation (src/runtime/rewrite_fuse.c): Conv2D/depthwise
++ BiasAdd (+ PReLU) and PReLU patterns become single nodes. Each case checks
+the plan (exec_plan tool) and that the fused result is bit-identical to the
+same graph run unfused (fetching an intermediate keeps every node), and close
+to a float64 numpy reference."""
+import os
+import subprocess
+import tempfile
+import unittest
+
+import numpy as np
+from graphlib import GraphError, const, graph, node, placeholder, run, tool
+
+F = np.float32
+
+
+def plan(nodes, feeds, fetches):
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "g.pb")
+        with open(path, "wb") as f:
+            f.write(graph(nodes).SerializeToString())
+        args = [tool("exec_plan"), path]
+        for x in feeds:
+            args += ["--feed", x]
+        for x in fetches:
+            args += ["--fetch", x]
+        p = subprocess.run(args, capture_output=True, text=True)
+        if p.returncode:
+            raise GraphError(p.stderr.strip())
+        pairs = (line.split(" ", 1) for line in p.stdout.splitlines())
+        return {name: op for name, op in pairs if op not in ("_Feed", "_Fetch")}
+
+
+def conv_ref(x, w, stride=1, depthwise=False):
+    """VALID NHWC convolution in float64."""
+    x = x.astype(np.float64)
+    w = w.astype(np.float64)
+    n, h, wd, c = x.shape
+    kh, kw = w.shape[:2]
+    oh, ow = (h - kh) // stride + 1, (wd - kw) // stride + 1
+    if depthwise:
+        m = w.shape[3]
+        y = np.zeros((n, oh, ow, c * m))
+        for i in range(kh):
+            for j in range(kw):
+                patch = x[:, i:i + stride * oh:stride, j:j + stride * ow:stride, :]
+                y += (patch[..., :, None] * w[i, j][None, None, None]).reshape(n, oh, ow, c * m)
+        return y
+    y = np.zeros((n, oh, ow, w.shape[3]))
+    for i in range(kh):
+        for j in range(kw):
+            y += x[:, i:i + stride * oh:stride, j:j + stride * ow:stride, :] @ w[i, j]
+    return y
+
+
+def prelu_ref(v, alpha):
+    return np.where(v > 0, v, v * alpha)
+
+
+def select_prelu(prefix, x, alpha):
+    return [const(prefix + "/zero", F(0)),
+            node(prefix + "/Greater", "Greater", [x, prefix + "/zero"], T=F),
+            node(prefix + "/mul", "Mul", [x, alpha], T=F),
+            node(prefix, "Select", [prefix + "/Greater", x, prefix + "/mul"], T=F)]
+
+
+def keras_prelu(prefix, x, alpha):
+    return [node(prefix + "/Relu", "Relu", [x], T=F),
+            node(prefix + "/Abs", "Abs", [x], T=F),
+            node(prefix + "/sub", "Sub", [x, prefix + "/Abs"], T=F),
+            node(prefix + "/mul", "Mul", [alpha, prefix + "/sub"], T=F),
+            const(prefix + "/half", F(0.5)),
+            node(prefix + "/mul_1", "Mul", [prefix + "/mul", prefix + "/half"], T=F),
+            node(prefix, "AddV2", [prefix + "/Relu", prefix + "/mul_1"], T=F)]
+
+
+def conv_layer(x_shape, c_out, alpha_value, form=select_prelu, depthwise=False, rng=None):
+    rng = rng or np.random.default_rng(1)
+    c_in = x_shape[-1]
+    w = rng.standard_normal((3, 3, c_in, 2 if depthwise else c_out)).astype(F)
+    oc = c_in * 2 if depthwise else c_out
+    b = rng.standard_normal(oc).astype(F)
+    op = "DepthwiseConv2dNative" if depthwise else "Conv2D"
+    nodes = [placeholder("x", F), const("w", w), const("b", b), const("alpha", np.asarray(alpha_value, F)),
+             node("conv", op, ["x", "w"], T=F, strides=[1, 1, 1, 1], padding="VALID"),
+             node("bias", "BiasAdd", ["conv", "b"], T=F)]
+    nodes += form("act", "bias", "alpha") if form else []
+    return nodes, w, b
+
+
+class Fusion(unittest.TestCase):
+    def check_fused(self, nodes, x, fetch, fused_op, intermediates, ref):
+        """Fetching the intermediates as well must keep every node unfused."""
+        ops = plan(nodes, ["x"], [fetch])
+        self.assertEqual(ops[fetch], fused_op, ops)
+        for i in intermediates:
+            self.assertNotIn(i, ops)
+        fused, = run(nodes, feeds={"x": x}, fetches=[fetch])
+        unfused = run(nodes, feeds={"x": x}, fetches=[fetch] + intermediates)[0]
+        self.assertEqual(plan(nodes, ["x"], [fetch] + intermediates)[fetch],
+                         next(n.op for n in nodes if n.name == fetch))
+        np.testing.assert_array_equal(fused.view(np.uint32), unfused.view(np.uint32))
+        np.testing.assert_allclose(fused, ref, rtol=1e-4, atol=1e-4)
+        return fused
+
+    def test_conv_bias_select_prelu(self):
+        rng = np.random.default_rng(2)
+        x = rng.standard_normal((2, 9, 11, 3)).astype(F)
+        alpha = rng.uniform(0.05, 0.5, 10).astype(F)
+        nodes, w, b = conv_layer(x.shape, 10, alpha)
+        ref = prelu_ref(conv_ref(x, w) + b, alpha)
+        self.check_fused(nodes, x, "act", "_PlFusedConv2D", ["bias", "act/mul"], ref)
+
+    def test_conv_bias_keras_prelu(self):
+        rng = np.random.default_rng(3)
+        x = rng.standard_normal((1, 12, 7, 4)).astype(F)
+        alpha = rng.uniform(0.05, 0.5, (1, 1, 16)).astype(F)
+        nodes, w, b = conv_layer(x.shape, 16, alpha, form=keras_prelu)
+        ref = prelu_ref(conv_ref(x, w) + b, alpha)
+        self.check_fused(nodes, x, "act", "_PlFusedConv2D", ["conv", "act/Relu"], ref)
+
+    def test_alpha_shapes(self):
+        rng = np.random.default_rng(4)
+        x = rng.standard_normal((2, 8, 6, 3)).astype(F)
+        # scalar, per channel, and varying along rows (the general broadcast)
+        for alpha in (F(0.25), rng.uniform(0.1, 0.3, 5).astype(F), rng.uniform(0.1, 0.3, (6, 1, 1)).astype(F)):
+            with self.subTest(alpha_shape=np.shape(alpha)):
+                nodes, w, b = conv_layer(x.shape, 5, alpha, rng=rng)
+                ref = prelu_ref(conv_ref(x, w) + b, alpha)
+                self.check_fused(nodes, x, "act", "_PlFusedConv2D", ["bias", "act/mul"], ref)
+
+    def test_conv_bias_only(self):
+        rng = np.random.default_rng(5)
+        x = rng.standard_normal((1, 20, 33, 6)).astype(F)
+        nodes, w, b = conv_layer(x.shape, 7, F(0.1), form=None, rng=rng)
+        self.check_fused(nodes, x, "bias", "_PlFusedConv2D", ["conv"], conv_ref(x, w) + b)
+
+    def test_depthwise(self):
+        rng = np.random.default_rng(6)
+        x = rng.standard_normal((1, 10, 10, 4)).astype(F)
+        alpha = rng.uniform(0.1, 0.3, 8).astype(F)
+        nodes, w, b = conv_layer(x.shape, 0, alpha, depthwise=True, rng=rng)
+        ref = prelu_ref(conv_ref(x, w, depthwise=True) + b, alpha)
+        self.check_fused(nodes, x, "act", "_PlFusedDepthwiseConv2dNative", ["bias", "act/mul"], ref)
+
+    def test_standalone_prelu_special_values(self):
+        x = np.array([[0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan, 1e-40, -1e-40, 3e38, -3e38]] * 3, F)
+        alpha = np.array([0.25], F)
+        nodes = [placeholder("x", F), const("alpha", alpha)] + select_prelu("act", "x", "alpha")
+        with np.errstate(invalid="ignore"):
+            ref = prelu_ref(x.astype(np.float64), 0.25)
+        ops = plan(nodes, ["x"], ["act"])
+        self.assertEqual(ops["act"], "_PlPReLU")
+        fused, = run(nodes, feeds={"x": x}, fetches=["act"])
+        unfused, _ = run(nodes, feeds={"x": x}, fetches=["act", "act/mul"])
+        np.testing.assert_array_equal(fused.view(np.uint32), unfused.view(np.uint32))
+        np.testing.assert_allclose(fused, ref.astype(F), rtol=1e-6)
+
+    def test_large_parallel_pass(self):
+        rng = np.random.default_rng(7)
+        x = rng.standard_normal((1, 130, 230, 3)).astype(F)
+        alpha = rng.uniform(0.05, 0.5, 10).astype(F)
+        nodes, w, b = conv_layer(x.shape, 10, alpha, rng=rng)
+        ref = prelu_ref(conv_ref(x, w) + b, alpha)
+        self.check_fused(nodes, x, "act", "_PlFusedConv2D", ["bias", "act/mul"], ref)
+
+
+class NoFusion(unittest.TestCase):
+    def setUp(self):
+        self.nodes, _, _ = conv_layer((1, 6, 6, 3), 4, np.full(4, 0.2, F))
+
+    def test_extra_consumer(self):
+        nodes = self.nodes + [node("other", "Neg", ["conv"], T=F)]
+        ops = plan(nodes, ["x"], ["act", "other"])
+        self.assertEqual(ops["conv"], "Conv2D")
+        self.assertEqual(ops["act"], "_PlPReLU")  # the PReLU still fuses on its own
+        self.assertEqual(ops["bias"], "BiasAdd")
+
+    def test_fed_intermediate(self):
+        x = np.ones((1, 6, 6, 3), F)
+        fed = np.linspace(-2, 2, 4 * 4 * 4, dtype=F).reshape(1, 4, 4, 4)
+        ops = plan(self.nodes, ["x", "bias"], ["act"])
+        self.assertNotEqual(ops["act"], "_PlFusedConv2D")
+        self.assertNotIn("conv", ops)
+        got, = run(self.nodes, feeds={"x": x, "bias": fed}, fetches=["act"])
+        np.testing.assert_array_equal(got, prelu_ref(fed, F(0.2)))
+
+    def test_nchw(self):
+        nodes = [n for n in self.nodes]
+        for n in nodes:
+            if n.name in ("conv", "bias"):
+                n.attr["data_format"].s = b"NCHW"
+        ops = plan(nodes, ["x"], ["act"])
+        self.assertEqual(ops["conv"], "Conv2D")
+
+    def test_nonzero_threshold(self):
+        nodes = [n for n in self.nodes]
+        for n in nodes:
+            if n.name == "act/zero":
+                n.attr["value"].tensor.tensor_content = np.float32(0.5).tobytes()
+        ops = plan(nodes, ["x"], ["act"])
+        self.assertEqual(ops["act"], "Select")
+
+    def test_alpha_that_does_not_broadcast(self):
+        nodes, _, _ = conv_layer((1, 6, 6, 3), 4, np.full(3, 0.2, F))
+        x = np.ones((1, 6, 6, 3), F)
+        with self.assertRaises(GraphError):
+            run(nodes, feeds={"x": x}, fetches=["act"])
+        with self.assertRaises(GraphError):
+            run(nodes, feeds={"x": x}, fetches=["act", "bias"])
+
+
+if __name__ == "__main__":
+    unittest.main()
