@@ -103,7 +103,7 @@ pl_status pl_serving_get_servable(pl_serving *s, const pl_model_spec *spec, pl_s
     if (spec->choice == PL_VERSION_LABEL) {
         const char *label = spec->version_label ? spec->version_label : "";
         pl_version_label key = {.label = (char *)label}, *l = NULL;
-        if (m) l = bsearch(&key, m->labels, (size_t)m->num_labels, sizeof key, label_by_name);
+        if (m && m->num_labels) l = bsearch(&key, m->labels, (size_t)m->num_labels, sizeof key, label_by_name);
         if (l)
             version = l->version;
         else
