@@ -196,87 +196,111 @@ static bool rapidjson_number_too_big(const char *s) {
     return false;
 }
 
+/* rapidjson's NaN / Inf / Infinity after an optional '-', quirks included
+ * ("NInf" is infinity). *sp is at 'N' or 'I'. */
+static bool parse_nan_inf(pl__json_cur *c, const char **sp, bool neg, double *value) {
+    const char *s = *sp;
+#define CONSUME(ch) (*s == (ch) ? (s++, 1) : 0)
+    if (CONSUME('N') && CONSUME('a') && CONSUME('N')) {
+        *value = NAN;
+    } else if (CONSUME('I') && CONSUME('n') && CONSUME('f')) {
+        *value = neg ? -INFINITY : INFINITY;
+        if (*s == 'i' && !(CONSUME('i') && CONSUME('n') && CONSUME('i') && CONSUME('t') && CONSUME('y')))
+            return pl__json_fail(c, PL__JSON_ERR_VALUE_INVALID, s);
+    } else {
+        return pl__json_fail(c, PL__JSON_ERR_VALUE_INVALID, s);
+    }
+#undef CONSUME
+    *sp = s;
+    return true;
+}
+
+/* The digits of a number, gathered for the conversion. */
+typedef struct digits {
+    uint64_t mag;     /* the integer part, when it fits */
+    bool overflow;    /* the integer part does not fit rapidjson's 64-bit integers */
+    uint64_t w;       /* the first 19 significant digits */
+    int nd;           /* digits in w */
+    int e10;          /* value = w * 10^e10 (before the dropped digits) */
+    bool truncated;   /* non-zero digits were dropped */
+} digits;
+
+/* The integer part, *s at its first digit (1-9). */
+static const char *integer_part(const char *s, bool neg, digits *g) {
+    const char *start = s;
+    do {
+        unsigned dgt = (unsigned)(*s - '0');
+        if (g->mag > (UINT64_MAX - dgt) / 10) g->overflow = true;
+        g->mag = g->mag * 10 + dgt;
+        s++;
+    } while (is_digit(*s));
+    size_t n = (size_t)(s - start);
+    if (n <= 19) {
+        g->w = g->mag;
+        g->nd = (int)n;
+    } else {
+        /* Keep 19 significant digits; the rest only scale. */
+        for (int k = 0; k < 19; k++) g->w = g->w * 10 + (unsigned)(start[k] - '0');
+        g->nd = 19;
+        g->e10 = (int)(n - 19 > 100000 ? 100000 : n - 19);
+        for (size_t k = 19; k < n; k++)
+            if (start[k] != '0') g->truncated = true;
+    }
+    if (neg && g->mag > 0x8000000000000000ull) g->overflow = true;
+    return s;
+}
+
+/* The digits after '.', *s at the first of them. */
+static const char *fraction_part(const char *s, digits *g) {
+    do {
+        unsigned dgt = (unsigned)(*s - '0');
+        if (g->nd == 0 && dgt == 0) {
+            if (g->e10 > -100000) g->e10--;  /* leading zeros only scale */
+        } else if (g->nd < 19) {
+            g->w = g->w * 10 + dgt;
+            g->nd++;
+            g->e10--;
+        } else if (dgt) {
+            g->truncated = true;
+        }
+        s++;
+    } while (is_digit(*s));
+    return s;
+}
+
 bool pl__json_parse_number(pl__json_cur *c, pl__json_num *out) {
     const char *start = c->p, *s = start;
     bool neg = *s == '-';
     s += neg;
-    const char *digits_start = s;  /* what strtod reads on the slow path */
-    uint64_t mag = 0, w = 0;
-    int e10 = 0, nd = 0;
-    bool truncated = false, is_int = true, overflow = false, nan_inf = false;
+    const char *digits_start = s; /* what strtod reads on the slow path */
+    digits g = {0};
+    bool is_int = true, nan_inf = false;
     double special = 0;
     if (*s == '0') {
         s++;
     } else if (*s >= '1' && *s <= '9') {
-        const char *digits = s;
-        do {
-            unsigned dgt = (unsigned)(*s - '0');
-            if (mag > (UINT64_MAX - dgt) / 10) overflow = true;
-            mag = mag * 10 + dgt;
-            s++;
-        } while (is_digit(*s));
-        size_t n = (size_t)(s - digits);
-        if (n <= 19) {
-            w = mag;
-            nd = (int)n;
-        } else {
-            /* Keep 19 significant digits; the rest only scale. */
-            for (int k = 0; k < 19; k++) w = w * 10 + (unsigned)(digits[k] - '0');
-            nd = 19;
-            e10 = (int)(n - 19 > 100000 ? 100000 : n - 19);
-            for (size_t k = 19; k < n; k++)
-                if (digits[k] != '0') truncated = true;
-        }
-        if (!overflow && neg && mag > 0x8000000000000000ull) overflow = true;
+        s = integer_part(s, neg, &g);
     } else if (*s == 'N' || *s == 'I') {
-        /* rapidjson's literal reading, quirks included ("NInf" is infinity). */
-#define CONSUME(ch) (*s == (ch) ? (s++, 1) : 0)
-        if (CONSUME('N') && CONSUME('a') && CONSUME('N')) {
-            special = NAN;
-        } else if (CONSUME('I') && CONSUME('n') && CONSUME('f')) {
-            special = neg ? -INFINITY : INFINITY;
-            if (*s == 'i' && !(CONSUME('i') && CONSUME('n') && CONSUME('i') && CONSUME('t') && CONSUME('y')))
-                return pl__json_fail(c, PL__JSON_ERR_VALUE_INVALID, s);
-        } else {
-            return pl__json_fail(c, PL__JSON_ERR_VALUE_INVALID, s);
-        }
-#undef CONSUME
+        if (!parse_nan_inf(c, &s, neg, &special)) return false;
         nan_inf = true;
+        is_int = false;
     } else {
         return pl__json_fail(c, PL__JSON_ERR_VALUE_INVALID, s);
     }
     if (*s == '.') {
         s++;
         if (!is_digit(*s)) return pl__json_fail(c, PL__JSON_ERR_NUMBER_MISS_FRACTION, s);
-        is_int = false;
+        /* After NaN or Infinity rapidjson starts again from 0: "NaN.5" is 0.5. */
         if (nan_inf) digits_start = s - 1;
-        nan_inf = false; /* rapidjson restarts from 0: "NaN.5" is 0.5 */
-        do {
-            unsigned dgt = (unsigned)(*s - '0');
-            if (nd == 0 && dgt == 0) {
-                if (e10 > -100000) e10--;
-            } else if (nd < 19) {
-                w = w * 10 + dgt;
-                nd++;
-                e10--;
-            } else if (dgt) {
-                truncated = true;
-            }
-            s++;
-        } while (is_digit(*s));
+        nan_inf = is_int = false;
+        s = fraction_part(s, &g);
     }
     if (*s == 'e' || *s == 'E') {
         s++;
-        is_int = false;
         if (nan_inf) digits_start = s; /* w is 0: the value is 0 whatever follows */
-        nan_inf = false;
-        bool eneg = false;
-        if (*s == '+') {
-            s++;
-        } else if (*s == '-') {
-            eneg = true;
-            s++;
-        }
+        nan_inf = is_int = false;
+        bool eneg = *s == '-';
+        if (*s == '+' || *s == '-') s++;
         if (!is_digit(*s)) return pl__json_fail(c, PL__JSON_ERR_NUMBER_MISS_EXPONENT, s);
         int ex = 0;
         do {
@@ -285,28 +309,21 @@ bool pl__json_parse_number(pl__json_cur *c, pl__json_num *out) {
         } while (is_digit(*s));
         if (!eneg && ex > 308 && rapidjson_number_too_big(start))
             return pl__json_fail(c, PL__JSON_ERR_NUMBER_TOO_BIG, start);
-        e10 += eneg ? -ex : ex;
+        g.e10 += eneg ? -ex : ex;
     }
-    if (overflow && rapidjson_number_too_big(start)) return pl__json_fail(c, PL__JSON_ERR_NUMBER_TOO_BIG, start);
+    if (g.overflow && rapidjson_number_too_big(start)) return pl__json_fail(c, PL__JSON_ERR_NUMBER_TOO_BIG, start);
     c->p = s;
     out->neg = neg;
+    out->is_int = is_int && !g.overflow;
+    out->mag = out->is_int ? g.mag : 0;
     if (nan_inf) {
-        out->is_int = false;
-        out->mag = 0;
         out->d = special;
-        return true;
-    }
-    if (is_int && !overflow) {
-        out->is_int = true;
-        out->mag = mag;
+    } else if (out->is_int) {
         /* rapidjson stores "-0" as the integer 0, so it reads back as +0.0. */
-        out->d = neg ? -(double)mag : (double)mag;
-        if (mag == 0) out->d = 0.0;
-        return true;
+        out->d = neg && g.mag ? -(double)g.mag : (double)g.mag;
+    } else {
+        double d = pl__json_decimal_to_double(g.w, g.e10, g.truncated, digits_start, s);
+        out->d = neg ? -d : d;
     }
-    out->is_int = false;
-    out->mag = 0;
-    double d = pl__json_decimal_to_double(w, e10, truncated, digits_start, s);
-    out->d = neg ? -d : d;
     return true;
 }

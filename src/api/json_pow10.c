@@ -1,11 +1,8 @@
-/* Generated, do not edit: 128-bit mantissas of the powers of ten 1e-348 ..
- * 1e347, normalised so the top bit is set and rounded down ({low, high}
- * 64-bit halves), for the Eisel-Lemire conversion in json_number.c. Made by:
- *   for e in range(-348, 348):
- *       v = 10**e if e >= 0 else None
- *       m = (v << 128 - v.bit_length() if v.bit_length() <= 128 else v >> v.bit_length() - 128) if e >= 0
- *           else (1 << k) // 10**-e  with k the smallest giving a 128-bit result
- */
+/* Generated, do not edit: the 128-bit mantissas of the powers of ten 1e-348
+ * .. 1e347 for the Eisel-Lemire conversion in json_number.c, as {low, high}
+ * 64-bit halves, normalised so the top bit is set and rounded down. Made with
+ * Python: for e >= 0, m = 10**e shifted left or right to 128 bits; for e < 0,
+ * m = 2**k // 10**-e with the smallest k that gives 128 bits. */
 #include <stdint.h>
 
 #include "api/json_internal.h"

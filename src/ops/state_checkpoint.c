@@ -1,5 +1,6 @@
 /* Checkpoint ops: RestoreV2 (and the V1 Restore / RestoreSlice over V2
- * bundles) read through the tensor-bundle reader; the save ops refuse,
+ * bundles) read through the tensor-bundle reader, whole tensors or the slices
+ * a partitioned variable's parts restore; the save ops refuse,
  * because a model server never writes checkpoints; ShardedFilename names
  * shards the way TensorFlow does. */
 #include <stdio.h>
@@ -46,17 +47,29 @@ static pl_status string_at(const pl_tensor *t, int64_t i, const char *what, char
     return NULL;
 }
 
-static pl_status restore_one(pl_kernel_ctx *c, const pl_bundle *b, const char *name, const char *slice,
+static pl_status restore_one(pl_kernel_ctx *c, const pl_bundle *b, const char *name, const char *spec,
                              pl_dtype want, int out) {
-    if (slice[0])
-        return pl_error(PL_UNIMPLEMENTED, "restoring a slice (\"%s\") of %s is not supported", slice, name);
     const pl_bundle_entry *e = pl_bundle_find(b, name);
     if (!e) return pl_error(PL_NOT_FOUND, "Key %s not found in checkpoint", name);
     if (e->dtype != want)
         return pl_error(PL_INVALID_ARGUMENT, "tensor_name = %s; expected dtype %s does not equal original dtype %s",
                         name, pl_dtype_name(want), pl_dtype_name(e->dtype));
     pl_tensor *t = NULL;
-    PL_TRY(pl_bundle_read_entry(b, e, &t));
+    if (!spec[0]) {
+        PL_TRY(pl_bundle_read_entry(b, e, &t));
+    } else {
+        /* A partitioned variable: its part is a slice of the checkpointed tensor. */
+        int rank;
+        int64_t dims[PL_MAX_RANK];
+        pl_bundle_slice slice;
+        PL_TRY(pl_bundle_parse_shape_and_slice(spec, &rank, dims, &slice));
+        bool same = rank == e->rank;
+        for (int d = 0; same && d < rank; d++) same = dims[d] == e->dims[d];
+        if (!same)
+            return pl_error(PL_INVALID_ARGUMENT, "tensor_name = %s; shape in shape_and_slice spec \"%s\" does not "
+                                                 "match the shape stored in checkpoint", name, spec);
+        PL_TRY(pl_bundle_read_slice(b, name, &slice, &t));
+    }
     pl_ctx_set_output(c, out, t);
     return NULL;
 }

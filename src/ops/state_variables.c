@@ -350,15 +350,17 @@ static pl_status assign_compute(pl_kernel_ctx *c) {
     pl__variable *v = NULL;
     PL_TRY(pl__variable_from_input(c, 0, &v));
     if (c->num_inputs < 2) return pl_error(PL_INVALID_ARGUMENT, "%s: missing value input", c->node_name);
-    pl_tensor *next = NULL;
+    pl_tensor *next = NULL, *output = NULL;
     pthread_mutex_lock(&v->mu);
     pl_status st = assign_locked(a, v, c->inputs[1], &next);
     if (!st) {
         pl_tensor_unref(v->value);
         v->value = next;
+        /* Referenced under the lock: once it is released another run may replace and free `next`. */
+        if (a->has_output) output = pl_tensor_ref(next);
     }
     pthread_mutex_unlock(&v->mu);
-    if (!st && a->has_output) pl_ctx_set_output(c, 0, pl_tensor_ref(next));
+    if (output) pl_ctx_set_output(c, 0, output);
     return st;
 }
 

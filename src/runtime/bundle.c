@@ -30,6 +30,9 @@ struct pl_bundle {
     char *prefix;
     int num_entries;
     pl_bundle_entry *entries;   /* sorted by key */
+    int num_slice_entries;
+    pl_bundle_entry *slice_entries; /* a partitioned variable's pieces, keyed by
+                                       pl__bundle_slice_key; sorted bytewise */
     int num_shards;
     mapping *shards;
 };
@@ -63,10 +66,17 @@ static void unmap(mapping *m) {
     m->data = NULL;
 }
 
+static void entry_deinit(pl_bundle_entry *e) {
+    free((char *)e->key);
+    free((void *)e->slices);
+}
+
 void pl_bundle_free(pl_bundle *b) {
     if (!b) return;
-    for (int i = 0; i < b->num_entries; i++) free((char *)b->entries[i].key);
+    for (int i = 0; i < b->num_entries; i++) entry_deinit(&b->entries[i]);
+    for (int i = 0; i < b->num_slice_entries; i++) entry_deinit(&b->slice_entries[i]);
     free(b->entries);
+    free(b->slice_entries);
     for (int i = 0; b->shards && i < b->num_shards; i++) unmap(&b->shards[i]);
     free(b->shards);
     free(b->prefix);
@@ -93,37 +103,65 @@ static pl_status check_header(pl_bundle *b, const pl__table_entry *e) {
     return st;
 }
 
-static pl_status convert_entry(const pl__table_entry *te, const Tensorflow__BundleEntryProto *p, int num_shards,
-                               pl_bundle_entry *e) {
+/* The stored slices of a partitioned variable, each extent's length -1 when it spans the dimension. */
+static pl_status convert_slices(const char *name, const Tensorflow__BundleEntryProto *p, pl_bundle_entry *e) {
+    if (!p->n_slices) return NULL;
+    if (p->n_slices > (size_t)INT32_MAX) return pl_error(PL_DATA_LOSS, "Entry for key %s has too many slices", name);
+    pl_bundle_slice *sl = calloc(p->n_slices, sizeof *sl);
+    if (!sl) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    e->slices = sl;
+    e->num_slices = (int)p->n_slices;
+    for (size_t i = 0; i < p->n_slices; i++) {
+        const Tensorflow__TensorSliceProto *tp = p->slices[i];
+        if (tp->n_extent != (size_t)e->rank)
+            return pl_error(PL_DATA_LOSS, "Entry for key %s has a slice of rank %zu for a tensor of rank %d", name,
+                            tp->n_extent, e->rank);
+        for (int d = 0; d < e->rank; d++) {
+            const Tensorflow__TensorSliceProto__Extent *x = tp->extent[d];
+            bool has_len = x->has_length_case == TENSORFLOW__TENSOR_SLICE_PROTO__EXTENT__HAS_LENGTH_LENGTH;
+            sl[i].start[d] = x->start;
+            sl[i].length[d] = has_len ? x->length : -1;
+            if (x->start < 0 || (has_len && x->length < 0))
+                return pl_error(PL_DATA_LOSS, "Entry for key %s has a slice with a negative extent", name);
+        }
+    }
+    return NULL;
+}
+
+/* `name` is the key for messages: the key itself, or a stand-in for binary slice keys. */
+static pl_status convert_entry(const pl__table_entry *te, const char *name, const Tensorflow__BundleEntryProto *p,
+                               int num_shards, pl_bundle_entry *e) {
     memset(e, 0, sizeof *e);
     e->dtype = (pl_dtype)p->dtype;
     if (!pl_dtype_valid(e->dtype))
-        return pl_error(PL_DATA_LOSS, "Entry for key %s has invalid dtype %d", te->key, (int)p->dtype);
+        return pl_error(PL_DATA_LOSS, "Entry for key %s has invalid dtype %d", name, (int)p->dtype);
     const Tensorflow__TensorShapeProto *s = p->shape;
-    if (s && s->unknown_rank) return pl_error(PL_DATA_LOSS, "Invalid tensor shape: %s (unknown rank)", te->key);
+    if (s && s->unknown_rank) return pl_error(PL_DATA_LOSS, "Invalid tensor shape: %s (unknown rank)", name);
     size_t rank = s ? s->n_dim : 0;
     if (rank > PL_MAX_RANK)
-        return pl_error(PL_UNIMPLEMENTED, "tensor %s has rank %zu; at most %d is supported", te->key, rank,
-                        PL_MAX_RANK);
+        return pl_error(PL_UNIMPLEMENTED, "tensor %s has rank %zu; at most %d is supported", name, rank, PL_MAX_RANK);
     e->rank = (int)rank;
     for (size_t i = 0; i < rank; i++) e->dims[i] = s->dim[i]->size;
     int64_t count;
     pl_status st = pl_shape_count(e->rank, e->dims, &count);
     if (st) {
         pl_status_free(st);
-        return pl_error(PL_DATA_LOSS, "Invalid tensor shape: %s", te->key);
+        return pl_error(PL_DATA_LOSS, "Invalid tensor shape: %s", name);
     }
     if (p->shard_id < 0 || p->shard_id >= num_shards)
-        return pl_error(PL_DATA_LOSS, "Entry for key %s names shard %d of %d", te->key, (int)p->shard_id, num_shards);
-    if (p->offset < 0 || p->size < 0) return pl_error(PL_DATA_LOSS, "Entry for key %s has a negative extent", te->key);
+        return pl_error(PL_DATA_LOSS, "Entry for key %s names shard %d of %d", name, (int)p->shard_id, num_shards);
+    if (p->offset < 0 || p->size < 0) return pl_error(PL_DATA_LOSS, "Entry for key %s has a negative extent", name);
     e->shard_id = p->shard_id;
     e->offset = p->offset;
     e->size = p->size;
     e->crc32c = pl_crc32c_unmask(p->crc32c);
     e->is_sliced = p->n_slices > 0;
-    e->key = strdup(te->key);
-    if (!e->key) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-    return NULL;
+    char *key = malloc(te->key_len + 1);
+    if (!key) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    memcpy(key, te->key, te->key_len + 1);
+    e->key = key;
+    e->key_len = te->key_len;
+    return convert_slices(name, p, e);
 }
 
 static pl_status load_entries(pl_bundle *b, const pl__table *t) {
@@ -132,16 +170,39 @@ static pl_status load_entries(pl_bundle *b, const pl__table *t) {
     PL_TRY(check_header(b, &t->entries[0]));
     if (t->num_entries - 1 > (size_t)INT32_MAX) return pl_error(PL_DATA_LOSS, "too many entries");
     b->entries = calloc(t->num_entries, sizeof *b->entries);
-    if (!b->entries) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    b->slice_entries = calloc(t->num_entries, sizeof *b->slice_entries);
+    if (!b->entries || !b->slice_entries) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
     for (size_t i = 1; i < t->num_entries; i++) {
         const pl__table_entry *te = &t->entries[i];
-        if (strlen(te->key) != te->key_len) return pl_error(PL_DATA_LOSS, "Entry key holds a NUL byte");
+        /* Slice keys start with OrderedCode's 0 (a NUL byte); tensor names never do. */
+        bool is_slice = te->key[0] == 0;
+        if (!is_slice && strlen(te->key) != te->key_len) return pl_error(PL_DATA_LOSS, "Entry key holds a NUL byte");
+        const char *name = is_slice ? "<a stored slice>" : te->key;
         Tensorflow__BundleEntryProto *p = tensorflow__bundle_entry_proto__unpack(NULL, te->value_len, te->value);
-        if (!p) return pl_error(PL_DATA_LOSS, "Entry for key %s not parseable.", te->key);
-        pl_status st = convert_entry(te, p, b->num_shards, &b->entries[b->num_entries]);
+        if (!p) return pl_error(PL_DATA_LOSS, "Entry for key %s not parseable.", name);
+        pl_bundle_entry *e = is_slice ? &b->slice_entries[b->num_slice_entries] : &b->entries[b->num_entries];
+        pl_status st = convert_entry(te, name, p, b->num_shards, e);
         tensorflow__bundle_entry_proto__free_unpacked(p, NULL);
-        if (st) return st;
-        b->num_entries++;
+        if (st) {
+            entry_deinit(e);
+            return st;
+        }
+        if (is_slice) b->num_slice_entries++;
+        else b->num_entries++;
+    }
+    return NULL;
+}
+
+const pl_bundle_entry *pl__bundle_find_slice_entry(const pl_bundle *b, const uint8_t *key, size_t len) {
+    int lo = 0, hi = b->num_slice_entries;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        const pl_bundle_entry *e = &b->slice_entries[mid];
+        int c = memcmp(e->key, key, e->key_len < len ? e->key_len : len);
+        if (c == 0) c = (e->key_len > len) - (e->key_len < len);
+        if (c == 0) return e;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
     }
     return NULL;
 }
@@ -263,7 +324,7 @@ static pl_status read_strings(const pl_bundle_entry *e, const uint8_t *p, pl_ten
 
 pl_status pl_bundle_read_entry(const pl_bundle *b, const pl_bundle_entry *e, pl_tensor **out) {
     if (e->is_sliced)
-        return pl_error(PL_UNIMPLEMENTED, "tensor %s is stored as slices (a partitioned variable); not supported",
+        return pl_error(PL_UNIMPLEMENTED, "tensor %s is stored as slices (a partitioned variable); restore it by slice",
                         e->key);
     if (e->dtype == PL_DT_VARIANT || e->dtype == PL_DT_RESOURCE)
         return pl_error(PL_UNIMPLEMENTED, "restoring %s tensor %s is not supported", pl_dtype_name(e->dtype), e->key);

@@ -30,6 +30,7 @@ typedef struct pl_bundle pl_bundle;
 /* What the index says about one stored tensor. */
 typedef struct pl_bundle_entry {
     const char *key;            /* NUL-terminated; owned by the bundle */
+    size_t key_len;
     pl_dtype dtype;
     int rank;
     int64_t dims[PL_MAX_RANK];
@@ -38,7 +39,16 @@ typedef struct pl_bundle_entry {
     int64_t size;               /* bytes in the shard */
     uint32_t crc32c;            /* unmasked CRC-32C of the stored bytes */
     bool is_sliced;             /* a partitioned variable stored as slices */
+    int num_slices;             /* the stored slices of a partitioned variable */
+    const struct pl_bundle_slice *slices;
 } pl_bundle_entry;
+
+/* A hyper-rectangle of a tensor: per dimension a start and a length, where
+ * length -1 means the whole dimension (TensorFlow's TensorSlice). */
+typedef struct pl_bundle_slice {
+    int64_t start[PL_MAX_RANK];
+    int64_t length[PL_MAX_RANK];
+} pl_bundle_slice;
 
 /* Opens the bundle at `prefix` (the path without ".index"). A missing index
  * is NOT_FOUND; a corrupt index or missing shard is DATA_LOSS or NOT_FOUND;
@@ -56,5 +66,17 @@ const pl_bundle_entry *pl_bundle_find(const pl_bundle *b, const char *key);  /* 
  * DATA_LOSS, sliced and variant entries are UNIMPLEMENTED. */
 pl_status pl_bundle_read(const pl_bundle *b, const char *key, pl_tensor **out);
 pl_status pl_bundle_read_entry(const pl_bundle *b, const pl_bundle_entry *e, pl_tensor **out);
+
+/* Reads slice `s` of tensor `key` (rank = the entry's rank): from a
+ * partitioned variable when one stored slice equals it, or cut out of a
+ * tensor stored whole. Assembling a slice from several stored slices is
+ * UNIMPLEMENTED. */
+pl_status pl_bundle_read_slice(const pl_bundle *b, const char *key, const pl_bundle_slice *s, pl_tensor **out);
+
+/* Parses a RestoreV2 / SaveV2 shape_and_slices string, "d0 d1 ... spec" with
+ * spec "start,length:..." and "-" for a whole dimension, into the full shape
+ * (*rank, dims) and the slice. */
+pl_status pl_bundle_parse_shape_and_slice(const char *spec, int *rank, int64_t dims[PL_MAX_RANK],
+                                          pl_bundle_slice *s);
 
 #endif

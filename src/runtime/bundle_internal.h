@@ -44,6 +44,16 @@ void pl__table_free(pl__table *t);
 /* Exact-match lookup; NULL when absent. */
 const pl__table_entry *pl__table_find(const pl__table *t, const char *key, size_t key_len);
 
+/* The key a slice of tensor `name` is stored under (TensorFlow's
+ * EncodeTensorNameSlice: OrderedCode of 0, the name, the rank, then each
+ * extent's start and length). Returns a malloc'd buffer of *len bytes. */
+uint8_t *pl__bundle_slice_key(const char *name, int rank, const int64_t *start, const int64_t *length, size_t *len);
+
+/* The stored piece of a partitioned variable under slice key `key`, or NULL. */
+struct pl_bundle;
+struct pl_bundle_entry;
+const struct pl_bundle_entry *pl__bundle_find_slice_entry(const struct pl_bundle *b, const uint8_t *key, size_t len);
+
 /* Varint decoding shared by the table and entry readers: returns bytes used, 0 when malformed or truncated. */
 size_t pl__varint64(const uint8_t *p, const uint8_t *end, uint64_t *v);
 

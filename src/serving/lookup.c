@@ -75,7 +75,7 @@ pl_status pl__publish(pl_serving *s) {
         pl__snapshot_free(snap);
         return st;
     }
-    if (snap->num_models) qsort(snap->models, (size_t)snap->num_models, sizeof *snap->models, model_by_name);
+    if (snap->num_models > 1) qsort(snap->models, (size_t)snap->num_models, sizeof *snap->models, model_by_name);
     pthread_rwlock_wrlock(&s->snap_lock);
     pl__snapshot *old = s->snap;
     s->snap = snap;
@@ -86,7 +86,7 @@ pl_status pl__publish(pl_serving *s) {
 }
 
 static const pl__snap_model *find_model(const pl__snapshot *snap, const char *name) {
-    if (!snap) return NULL;
+    if (!snap || snap->num_models == 0) return NULL;
     pl__snap_model key = {.name = (char *)name};
     return bsearch(&key, snap->models, (size_t)snap->num_models, sizeof key, model_by_name);
 }

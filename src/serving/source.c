@@ -105,7 +105,7 @@ static pl_status list_versions(const char *dir, child **out, int *num) {
         children_free(c, n);
         return st;
     }
-    qsort(c, (size_t)n, sizeof *c, by_version_desc);
+    if (n > 1) qsort(c, (size_t)n, sizeof *c, by_version_desc);
     int w = 0;
     for (int i = 0; i < n; i++) {
         if (w > 0 && c[w - 1].version == c[i].version) {

@@ -176,7 +176,7 @@ class Checkpoints(unittest.TestCase):
     def test_restore_errors(self):
         cases = [(self.restore(["zz"], [np.float32]), "NOT_FOUND: Key zz not found in checkpoint"),
                  (self.restore(["a"], [np.int32]), "expected dtype DT_INT32 does not equal original dtype DT_FLOAT"),
-                 (self.restore(["a"], [np.float32], slices=["1 0,1"]), "UNIMPLEMENTED"),
+                 (self.restore(["a"], [np.float32], slices=["1 0,1"]), "does not match the shape stored in checkpoint"),
                  (self.restore(["a"], [np.float32], prefix="/nonexistent/x"),
                   "Failed to find any matching files for /nonexistent/x")]
         for nodes, msg in cases:
@@ -204,6 +204,104 @@ class Checkpoints(unittest.TestCase):
         nodes = [const("base", np.array("model/ckpt", dtype=object)), const("s", np.int32(3)),
                  const("n", np.int32(12)), node("f", "ShardedFilename", ["base", "s", "n"])]
         self.assertEqual(run(nodes, fetches=["f"])[0], b"model/ckpt-00003-of-00012")
+
+
+def oc_num(v):
+    """OrderedCode::WriteNumIncreasing: a length byte, then big-endian bytes."""
+    b = v.to_bytes((v.bit_length() + 7) // 8, "big") if v else b""
+    return bytes([len(b)]) + b
+
+
+def oc_string(s):
+    """OrderedCode::WriteString: 00 -> 00 ff, ff -> ff 00, then the separator 00 01."""
+    return b"".join(b"\x00\xff" if c == 0 else b"\xff\x00" if c == 255 else bytes([c]) for c in s) + b"\x00\x01"
+
+
+def oc_signed(v):
+    """OrderedCode::WriteSignedNumIncreasing, from ordered_code.cc's description: a sign bit, then as many
+    copies of it as bytes follow the first, a delimiter bit, and the two's complement value."""
+    x = ~v if v < 0 else v
+    n = 1
+    while x >= 1 << (7 * n - 1):
+        n += 1
+    raw = v & ((1 << (8 * n)) - 1)
+    header = ((1 << (n + 1)) - 2) << (8 * n - n - 1)  # n one-bits (sign + n-1 size bits), then the delimiter 0
+    return (raw ^ header).to_bytes(n, "big")
+
+
+def slice_key(name, extents):
+    key = oc_num(0) + oc_string(name.encode()) + oc_num(len(extents))
+    for start, length in extents:
+        key += oc_signed(start) + oc_signed(length)
+    return key
+
+
+def write_bundle(prefix, entries):
+    """entries: [(key bytes, array, slices or None)] of float32 tensors."""
+    from tensorflow.core.framework import types_pb2, tensor_slice_pb2
+    from tensorflow.core.protobuf import tensor_bundle_pb2
+    from test_bundle import build_table, crc32c, mask
+    data, items = bytearray(), [(b"", tensor_bundle_pb2.BundleHeaderProto(num_shards=1).SerializeToString())]
+    for key, arr, slices in sorted(entries, key=lambda e: e[0]):
+        arr = np.ascontiguousarray(arr, dtype="<f4")
+        e = tensor_bundle_pb2.BundleEntryProto(dtype=types_pb2.DT_FLOAT, offset=len(data), size=arr.nbytes,
+                                               crc32c=mask(crc32c(arr.tobytes())))
+        for n in arr.shape:
+            e.shape.dim.add().size = n
+        for sl in slices or ():
+            p = e.slices.add()
+            for start, length in sl:
+                x = p.extent.add()
+                if length >= 0:
+                    x.start, x.length = start, length
+        if slices:  # the full tensor's entry only describes its pieces
+            e.offset = e.size = e.crc32c = 0
+        else:
+            data += arr.tobytes()
+        items.append((key, e.SerializeToString()))
+    with open(prefix + ".index", "wb") as f:
+        f.write(build_table(items, compress=False))
+    with open(prefix + ".data-00000-of-00001", "wb") as f:
+        f.write(bytes(data))
+
+
+class PartitionedVariables(unittest.TestCase):
+    """A variable saved in two parts (as a partitioner splits it) and one saved whole, restored by slice."""
+
+    def test_ordered_code_examples(self):
+        # The worked examples in TensorFlow's ordered_code.cc.
+        self.assertEqual(oc_signed(0x424242), bytes.fromhex("f0424242"))
+        self.assertEqual(oc_signed(-0x800), bytes.fromhex("3800"))
+
+    def test_restore_by_slice(self):
+        emb = np.arange(12, dtype=np.float32).reshape(4, 3)
+        w = -np.arange(12, dtype=np.float32).reshape(3, 4)
+        parts = [[(0, 2), (0, -1)], [(2, 2), (0, -1)]]
+        with tempfile.TemporaryDirectory() as d:
+            prefix = os.path.join(d, "ckpt")
+            write_bundle(prefix, [(b"emb", np.zeros((4, 3), np.float32), parts),
+                                  (slice_key("emb", parts[0]), emb[0:2], None),
+                                  (slice_key("emb", parts[1]), emb[2:4], None),
+                                  (b"w", w, None)])
+
+            def restore(names, specs):
+                return run([const("prefix", np.array(prefix, dtype=object)),
+                            const("names", np.array(names, dtype=object)),
+                            const("slices", np.array(specs, dtype=object)),
+                            node("r", "RestoreV2", ["prefix", "names", "slices"], dtypes=[np.float32] * len(names))],
+                           fetches=["r:%d" % i for i in range(len(names))])
+
+            p0, p1, wcut, wall = restore(["emb", "emb", "w", "w"], ["4 3 0,2:-", "4 3 2,2:-", "3 4 1,2:1,3", ""])
+            np.testing.assert_array_equal(p0, emb[0:2])
+            np.testing.assert_array_equal(p1, emb[2:4])
+            np.testing.assert_array_equal(wcut, w[1:3, 1:4])
+            np.testing.assert_array_equal(wall, w)
+            for names, specs, msg in [(["emb"], ["4 3 1,2:-"], "UNIMPLEMENTED"), (["emb"], [""], "UNIMPLEMENTED"),
+                                      (["emb"], ["5 3 0,2:-"], "does not match the shape"),
+                                      (["w"], ["3 4 0,9:-"], "INVALID_ARGUMENT")]:
+                with self.subTest(specs=specs), self.assertRaises(GraphError) as e:
+                    restore(names, specs)
+                self.assertIn(msg, str(e.exception))
 
 
 def table(name, key, value, op="HashTableV2", **kw):

@@ -435,7 +435,11 @@ static void test_bundle_dtypes_strings_and_errors(void) {
     ebad.crc32c ^= 1;  /* checksum mismatch */
     eshort = ef;
     eshort.size = 4;   /* size disagrees with the shape */
+    Tensorflow__TensorSliceProto__Extent whole = TENSORFLOW__TENSOR_SLICE_PROTO__EXTENT__INIT;
+    Tensorflow__TensorSliceProto__Extent *extents[] = {&whole};
     Tensorflow__TensorSliceProto slice = TENSORFLOW__TENSOR_SLICE_PROTO__INIT;
+    slice.n_extent = 1;
+    slice.extent = extents;
     Tensorflow__TensorSliceProto *slices[] = {&slice};
     eslice = ef;
     eslice.n_slices = 1;
@@ -524,6 +528,48 @@ static void test_bundle_dtypes_strings_and_errors(void) {
     snprintf(prefix, sizeof prefix, "%s/absent", tmpdir);
     CHECK_ERR(pl_bundle_open(prefix, &b), PL_NOT_FOUND);
     free(data.p);
+}
+
+/* ---- slices of partitioned variables ---- */
+
+static void test_slice_keys(void) {
+    size_t n = 0;
+    /* 0 | "ab" 00 01 | rank 2 | (0, -1) (3, 4): signed numbers in one byte each. */
+    int64_t start[2] = {0, 3}, length[2] = {-1, 4};
+    uint8_t *k = pl__bundle_slice_key("ab", 2, start, length, &n);
+    const uint8_t want[] = {0x00, 'a', 'b', 0x00, 0x01, 0x01, 0x02, 0x80, 0x7f, 0x83, 0x84};
+    CHECK(k && n == sizeof want && !memcmp(k, want, n));
+    free(k);
+    /* ordered_code.cc's worked examples: 0x424242 -> f0 42 42 42, -0x800 -> 38 00; and 64 -> c0 40, -65 -> 3f bf. */
+    int64_t s1[2] = {0x424242, -0x800}, l1[2] = {64, -65};
+    k = pl__bundle_slice_key("", 2, s1, l1, &n);
+    const uint8_t want1[] = {0x00, 0x00, 0x01, 0x01, 0x02, 0xf0, 0x42, 0x42, 0x42, 0xc0, 0x40, 0x38, 0x00, 0x3f, 0xbf};
+    CHECK(k && n == sizeof want1 && !memcmp(k, want1, n));
+    free(k);
+    /* NUL and 0xff in names are escaped; large values take up to ten bytes. */
+    int64_t s2[1] = {INT64_MAX}, l2[1] = {INT64_MIN};
+    k = pl__bundle_slice_key("\xff", 1, s2, l2, &n);
+    const uint8_t want2[] = {0x00, 0xff, 0x00, 0x00, 0x01, 0x01, 0x01, 0xff, 0xc0, 0x7f, 0xff, 0xff, 0xff, 0xff,
+                             0xff, 0xff, 0xff, 0x00, 0x3f, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+    CHECK(k && n == sizeof want2 && !memcmp(k, want2, n));
+    free(k);
+}
+
+static void test_shape_and_slice_specs(void) {
+    int rank;
+    int64_t dims[PL_MAX_RANK];
+    pl_bundle_slice s;
+    CHECK_OK(pl_bundle_parse_shape_and_slice("4 3 0,2:-", &rank, dims, &s));
+    CHECK(rank == 2 && dims[0] == 4 && dims[1] == 3);
+    CHECK(s.start[0] == 0 && s.length[0] == 2 && s.start[1] == 0 && s.length[1] == -1);
+    CHECK_OK(pl_bundle_parse_shape_and_slice("10 5,5", &rank, dims, &s));
+    CHECK(rank == 1 && s.start[0] == 5 && s.length[0] == 5);
+    CHECK_ERR(pl_bundle_parse_shape_and_slice("4 3 0,5:-", &rank, dims, &s), PL_INVALID_ARGUMENT);
+    CHECK_ERR(pl_bundle_parse_shape_and_slice("4 3 0,2", &rank, dims, &s), PL_INVALID_ARGUMENT);
+    CHECK_ERR(pl_bundle_parse_shape_and_slice("4 3 0,2:-:-", &rank, dims, &s), PL_INVALID_ARGUMENT);
+    CHECK_ERR(pl_bundle_parse_shape_and_slice("x 3 -:-", &rank, dims, &s), PL_INVALID_ARGUMENT);
+    CHECK_ERR(pl_bundle_parse_shape_and_slice("-", &rank, dims, &s), PL_INVALID_ARGUMENT);
+    CHECK_ERR(pl_bundle_parse_shape_and_slice("4 -1,2", &rank, dims, &s), PL_INVALID_ARGUMENT);
 }
 
 /* ---- the shared models' checkpoints ---- */
@@ -702,6 +748,8 @@ int main(void) {
     RUN_TEST(test_table_garbage_blocks);
     RUN_TEST(test_table_short_and_bad_magic);
     RUN_TEST(test_bundle_dtypes_strings_and_errors);
+    RUN_TEST(test_slice_keys);
+    RUN_TEST(test_shape_and_slice_specs);
     RUN_TEST(test_shared_models);
     RUN_TEST(test_corrupted_copies);
     remove_tmpdir();
