@@ -14,6 +14,13 @@
 #include "tensorflow/core/framework/attr_value.pb-c.h"
 #include "tensorflow/core/framework/tensor.pb-c.h"
 
+/* ---- cores (cores.c) ---- */
+
+/* Takes the free cores for one inference and sets this thread's OpenMP team
+ * size to match (1 when none is free); returns what pl__cores_release gives back. */
+int pl__cores_acquire(void);
+void pl__cores_release(int taken);
+
 /* ---- attributes (attrs.c) ---- */
 
 typedef struct pl__attr {
@@ -159,6 +166,14 @@ struct pl_exec {
 pl_status pl__exec_execute(const pl_exec *e, struct pl_run *run, pl_tensor *const *feeds, pl_tensor **fetched);
 /* Releases tensors kernels allocated at output indices their node does not expose. */
 void pl__ctx_release_dropped(void);
+
+/* ---- cores per run (run_threads.c) ---- */
+
+/* Chooses the OpenMP threads the calling thread's run may use (all, or one
+ * when another run is in flight or the machine is oversubscribed); returns
+ * what to hand back to pl__run_threads_end when the run is over. */
+int pl__run_threads_begin(void);
+void pl__run_threads_end(int before);
 
 /* ---- graph rewrites at preparation (rewrite_*.c) ---- */
 

@@ -5,6 +5,7 @@ import os
 import unittest
 
 import numpy as np
+import zooref
 from graphlib import GraphError, const, dtype_attr, node, run, tool
 from tensorflow.core.framework import tensor_pb2, types_pb2
 
@@ -157,18 +158,6 @@ class DequantizeTest(unittest.TestCase):
             self.run_dq(q, "quint8", 0.0, 1.0, "SCALED", dtype=np.int32)
 
 
-def resize_bilinear(a, oh, ow):
-    ih, iw, _ = a.shape
-    ys = np.clip((np.arange(oh) + 0.5) * ih / oh - 0.5, 0, ih - 1)
-    xs = np.clip((np.arange(ow) + 0.5) * iw / ow - 0.5, 0, iw - 1)
-    y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
-    y1, x1 = np.minimum(y0 + 1, ih - 1), np.minimum(x0 + 1, iw - 1)
-    fy, fx = (ys - y0)[:, None, None], (xs - x0)[None, :, None]
-    top = a[y0][:, x0] * (1 - fx) + a[y0][:, x1] * fx
-    bot = a[y1][:, x0] * (1 - fx) + a[y1][:, x1] * fx
-    return top * (1 - fy) + bot * fy
-
-
 class QuantizedMobileNetTest(unittest.TestCase):
     """quantize_weights only rounds the weights, so on pictures where the float model is
     sure of its answer the quantized one must name the same class."""
@@ -186,7 +175,7 @@ class QuantizedMobileNetTest(unittest.TestCase):
         confident = 0
         with tempfile.TemporaryDirectory() as d:
             for i, (y0, x0, y1, x1) in enumerate(crops):
-                x = (resize_bilinear(img[y0:y1, x0:x1], 128, 128) / 127.5 - 1).astype(F32)[None]
+                x = (zooref.resize_bilinear(img[y0:y1, x0:x1], 128, 128) / 127.5 - 1).astype(F32)[None]
                 np.save(os.path.join(d, "x.npy"), x)
                 probs = []
                 for model in ("mobilenet_v1_025_128", "mobilenet_v1_025_128_quant"):
