@@ -490,7 +490,7 @@ int main(int argc, char **argv) {
     grpc_init();
     for (int i = 0; i < 2; i++) cases[i].req = make_request(cases[i].img);
     int pport = free_port(), eport = free_port();
-    char pflag[32], mflag[4096];
+    char pflag[32], mflag[4096 + 32];
     snprintf(pflag, sizeof pflag, "--port=%d", pport);
     snprintf(mflag, sizeof mflag, "--model_base_path=%s", model);
     char *pargv[] = {(char *)plinth, pflag, "--model_name=mtcnn", mflag, "--file_system_poll_wait_seconds=0",

@@ -162,6 +162,11 @@ struct pl_exec {
     struct pl__rewrites *rewrites;  /* nodes the preparation rewrote (rewrite_*.c) */
 };
 
+/* Runs one node's kernel on known inputs, outside any execution (eval.c);
+ * outputs[0..num_outputs) receive new references (NULL where the kernel set none). */
+pl_status pl__eval_node(const pl_node *n, const pl_kernel_def *k, struct pl_function_lib *lib, pl_session *session,
+                        pl_tensor *const *inputs, int num_outputs, pl_tensor **outputs);
+
 /* Runs `e` within `run`; fetched[i] get new references. */
 pl_status pl__exec_execute(const pl_exec *e, struct pl_run *run, pl_tensor *const *feeds, pl_tensor **fetched);
 /* Releases tensors kernels allocated at output indices their node does not expose. */

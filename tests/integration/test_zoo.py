@@ -389,14 +389,21 @@ class ZooTest(unittest.TestCase):
         img = np.load(os.path.join(shared_dir(), "oracle", "raw", "test_image.npy"))[:, :, ::-1]  # RGB
         h, w, _ = img.shape
         out = "MobilenetV1/Predictions/Reshape_1"
-        for (y0, x0, y1, x1) in [(0, 0, h, w), (0, 0, h, h), (0, w - h, h, w)]:
+        crops = [(0, 0, h, w), (0, 0, h, h), (0, w - h, h, w), (0, 0, h // 2, w // 2), (h // 2, w // 2, h, w),
+                 (h // 2, 0, h, w // 2), (0, w // 4, h, 3 * w // 4)]
+        confident = 0
+        for i, (y0, x0, y1, x1) in enumerate(crops):
             x = (zooref.resize_bilinear(img[y0:y1, x0:x1], 128, 128) / 127.5 - 1).astype(F32)[None]
             f = self.frozen("mobilenet_v1_025_128", {"input": x}, [out])[out][0]
             q = self.frozen("mobilenet_v1_025_128_quant", {"input": x}, [out])[out][0]
             self.assertAlmostEqual(float(f.sum()), 1.0, places=5)
+            # quantize_weights moves each weight by at most half a step: where the float model is
+            # sure of its class, the quantized one names the same class
             second, first = np.sort(f)[-2:]
-            self.assertGreater(first, 1.3 * second)  # these crops leave the float model sure of its class
-            self.assertEqual(int(np.argmax(q)), int(np.argmax(f)))
+            if first > 1.3 * second:
+                confident += 1
+                self.assertEqual(int(np.argmax(q)), int(np.argmax(f)), "crop %d" % i)
+        self.assertGreaterEqual(confident, 5)
 
     def test_opencv_face_ssd(self):
         img = np.load(os.path.join(shared_dir(), "oracle", "raw", "test_image.npy"))  # BGR, as OpenCV feeds it
