@@ -19,7 +19,9 @@
 #include <unistd.h>
 
 #include "api/grpc_internal.h"
+#include "base/clock.h"
 #include "base/log.h"
+#include "serving/metrics.h"
 
 enum { SLOTS_PER_METHOD = 4, SLOTS_GENERIC = 2, MESSAGE_LIMIT = 1024 };
 
@@ -61,6 +63,7 @@ typedef struct call {
     int cancelled;
     pl_arena arena;
     ProtobufCAllocator pb;
+    pl__pb_pool pool;
 } call;
 
 struct worker {
@@ -121,6 +124,7 @@ static void slot_recycle(call *c) {
         grpc_call_details_init(&c->details);
     }
     pl_arena_reset(&c->arena);
+    pl__pb_pool_release(&c->pool);
 }
 
 /* Sends the response (or the error) and the status in one batch. Takes `body`. */
@@ -182,8 +186,18 @@ typedef struct slow_job {
     grpc_slice req;
 } slow_job;
 
-static void run_handler(call *c, const uint8_t *data, size_t len) {
+/* The "API" label of TF Serving's request metrics (prediction_service_impl.cc):
+ * only these three calls are counted. */
+static const char *metric_api(pl__grpc_handler h) {
+    return h == pl__grpc_predict ? "Predict" : h == pl__grpc_classify ? "Classify" : h == pl__grpc_regress ? "Regress" : NULL;
+}
+
+static void run_handler(call *c, grpc_slice *req) {
+    const uint8_t *data = GRPC_SLICE_START_PTR(*req);
+    size_t len = GRPC_SLICE_LENGTH(*req);
+    int64_t start = pl_clock_now_ns();
     pl__grpc_call_ctx ctx = {
+        .request = req,
         .server = c->g,
         .serving = c->g->serving,
         .arena = &c->arena,
@@ -193,12 +207,18 @@ static void run_handler(call *c, const uint8_t *data, size_t len) {
     };
     grpc_slice body = grpc_empty_slice();
     pl_status st = methods[c->method].handler(&ctx, data, len, &body);
+    const char *api = metric_api(methods[c->method].handler);
+    if (api) {
+        const char *model = ctx.model_name ? ctx.model_name : "";
+        if (!st) pl_metrics_record_request_latency(model, api, PL_ENTRYPOINT_GRPC, (pl_clock_now_ns() - start) / 1000);
+        pl_metrics_record_request_count(model, pl_status_code(st));
+    }
     slot_reply(c, st, body);
 }
 
 static void *slow_main(void *arg) {
     slow_job *job = arg;
-    run_handler(job->c, GRPC_SLICE_START_PTR(job->req), GRPC_SLICE_LENGTH(job->req));
+    run_handler(job->c, &job->req);
     grpc_slice_unref(job->req);
     free(job);
     return NULL;
@@ -232,6 +252,9 @@ static void slot_handle(call *c) {
         slot_reply(c, pl_error(PL_INTERNAL, "Failed to parse request"), grpc_empty_slice());
         return;
     }
+    /* req holds the bytes (or a reference to them): the payload can go now. */
+    grpc_byte_buffer_destroy(c->payload);
+    c->payload = NULL;
     if (methods[c->method].slow) {
         slow_job *job = malloc(sizeof *job);
         pthread_t t;
@@ -252,7 +275,7 @@ static void slot_handle(call *c) {
         slot_reply(c, pl_error(PL_RESOURCE_EXHAUSTED, "cannot start a thread for this call"), grpc_empty_slice());
         return;
     }
-    run_handler(c, GRPC_SLICE_START_PTR(req), GRPC_SLICE_LENGTH(req));
+    run_handler(c, &req);
     grpc_slice_unref(req);
 }
 
@@ -367,7 +390,8 @@ static pl_status make_workers(pl_grpc_server *g) {
                 grpc_metadata_array_init(&c->md);
                 if (m < 0) grpc_call_details_init(&c->details);
                 pl_arena_init(&c->arena, 0);
-                pl__pb_allocator(&c->pb, &c->arena);
+                c->pool.arena = &c->arena;
+                pl__pb_allocator(&c->pb, &c->pool);
             }
         }
     }
