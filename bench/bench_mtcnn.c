@@ -6,7 +6,8 @@
  * builds no oneDNN plan and reorders no weights, and prints where the time
  * goes by op.
  *
- *   bench_mtcnn MODEL.pb IMAGE.npy [--runs N] [--threads N]
+ *   bench_mtcnn [MODEL.pb IMAGE.npy] [--runs N] [--threads N]
+ * (default: the model and image under $PLINTH_SHARED)
  *
  * Parameters are the oracle's set B (min_size 40, factor 0.7, thresholds
  * 0.6/0.7/0.8). Prints ratios only against figures of the same run. */
@@ -172,12 +173,22 @@ static void bench_image(pl_model *m, inputs *in, const char *label, int runs, do
 }
 
 int main(int argc, char **argv) {
-    if (argc < 3) {
-        fprintf(stderr, "usage: bench_mtcnn MODEL.pb IMAGE.npy [--runs N] [--threads N]\n");
+    const char *shared = getenv("PLINTH_SHARED");
+    char model[4096], image[4096];
+    int first_opt = 3;
+    if (argc >= 3 && argv[1][0] != '-') {
+        snprintf(model, sizeof model, "%s", argv[1]);
+        snprintf(image, sizeof image, "%s", argv[2]);
+    } else if (shared) {
+        snprintf(model, sizeof model, "%s/models/mtcnn/1/mtcnn.pb", shared);
+        snprintf(image, sizeof image, "%s/oracle/raw/test_image.npy", shared);
+        first_opt = 1;
+    } else {
+        fprintf(stderr, "usage: bench_mtcnn [MODEL.pb IMAGE.npy] [--runs N] [--threads N] (or set PLINTH_SHARED)\n");
         return 2;
     }
     int runs = 10;
-    for (int i = 3; i + 1 < argc; i++) {
+    for (int i = first_opt; i + 1 < argc; i++) {
         if (!strcmp(argv[i], "--runs")) runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--threads")) omp_set_num_threads(atoi(argv[++i]));
     }
@@ -193,11 +204,11 @@ int main(int argc, char **argv) {
     if (la) fclose(la);
     pl_model *m;
     int64_t t0 = pl_clock_now_ns();
-    pl_status st = pl_model_load(argv[1], NULL, &m);
+    pl_status st = pl_model_load(model, NULL, &m);
     if (st) die(st);
     printf("model load: %.1f ms\n", pl_clock_ns_to_ms(pl_clock_now_ns() - t0));
     inputs in;
-    if ((st = pl_npy_read_file(argv[2], &in.image))) die(st);
+    if ((st = pl_npy_read_file(image, &in.image))) die(st);
     if ((st = pl_tensor_scalar(PL_DT_FLOAT, 40, &in.min_size))) die(st);
     if ((st = pl_tensor_scalar(PL_DT_FLOAT, 0.7, &in.factor))) die(st);
     int64_t three = 3;

@@ -1,7 +1,7 @@
-/* CRC-32C: the SSE4.2 crc32 instruction where the CPU has it (measured
- * 1.8 GB/s here, 2.4x the table code), else slicing-by-8 — eight 256-entry tables that let
- * the loop consume eight bytes per step (750 MB/s). The choice is made
- * once, on first use. */
+/* CRC-32C: the SSE4.2 crc32 instruction where the CPU has it (9.6 GB/s of
+ * CPU time here), else slicing-by-8, eight 256-entry tables that let the loop
+ * consume eight bytes per step (2.2 GB/s). The choice is made once, on first
+ * use. */
 #include "base/crc32c.h"
 
 #include <pthread.h>

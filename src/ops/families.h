@@ -19,7 +19,11 @@
     X(sparse)       /* SparseReshape, SparseFillEmptyRows, SparseSegmentSum, SparseToDense */ \
     X(example)      /* ParseExample, ParseExampleV2 */                                        \
     X(fused)        /* nodes graph preparation fuses: convolution + bias + PReLU, PReLU */     \
-    X(quantize)     /* Dequantize */
+    X(quantize)     /* Dequantize */                                                          \
+    X(random)       /* RandomUniform(Int), RandomStandardNormal, Stateless*: Philox streams */ \
+    X(tensor_list)  /* TensorList* ops on VARIANT lists */                                    \
+    X(summary)      /* ScalarSummary, HistogramSummary */                                     \
+    X(misc)         /* Optional*, GPU-only cuDNN RNN ops known but not runnable on CPU */
 
 #define PL__FAMILY_DECL(name) extern const pl_kernel_def pl_kernels_##name[];
 PL_KERNEL_FAMILIES(PL__FAMILY_DECL)

@@ -4,6 +4,7 @@
  *   _PlFusedConv2D(x, filter, bias[, alpha])      Conv2D's attrs
  *   _PlFusedDepthwiseConv2dNative(same)           DepthwiseConv2dNative's attrs
  *   _PlPReLU(x, alpha)                            x > 0 ? x : alpha * x
+ *   _PlScalarChain(x, c1..ck), attr ops           element-wise steps by scalars (fused_scalar.c)
  *
  * The convolution runs through oneDNN as Conv2D does (same plan and weight
  * caches); bias and PReLU follow in one pass over the output while it is
@@ -92,5 +93,7 @@ const pl_kernel_def pl_kernels_fused[] = {
     {.op = "_PlFusedDepthwiseConv2dNative", .prepare = depthwise_prepare, .compute = fused_conv_compute,
      .release = fused_conv_release, .flags = PL_KERNEL_EXPENSIVE},
     {.op = "_PlPReLU", .compute = prelu_compute, .flags = PL_KERNEL_EXPENSIVE},
+    {.op = "_PlScalarChain", .prepare = pl__scalar_chain_prepare, .compute = pl__scalar_chain_compute,
+     .release = free, .flags = PL_KERNEL_EXPENSIVE},
     {0},
 };

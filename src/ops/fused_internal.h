@@ -24,4 +24,8 @@ pl_status pl__prelu_init(pl__prelu *p, int rank, const int64_t *dims, const pl_t
 void pl__prelu_run(const pl__prelu *p, const float *x, float *y);
 void pl__prelu_free(pl__prelu *p);
 
+/* _PlScalarChain (fused_scalar.c). */
+pl_status pl__scalar_chain_prepare(pl_kernel_prep *p);
+pl_status pl__scalar_chain_compute(pl_kernel_ctx *c);
+
 #endif

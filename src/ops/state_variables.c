@@ -512,14 +512,16 @@ pl_status pl__state_apply_gradient_descent_compute(pl_kernel_ctx *c) {
     pl__variable *v = NULL;
     PL_TRY(pl__variable_from_input(c, 0, &v));
     if (c->num_inputs < 3) return pl_error(PL_INVALID_ARGUMENT, "%s: needs var, alpha and delta", c->node_name);
-    pl_tensor *next = NULL;
+    pl_tensor *next = NULL, *output = NULL;
     pthread_mutex_lock(&v->mu);
     pl_status st = descend_locked(v, c->inputs[1], c->inputs[2], &next);
     if (!st) {
         pl_tensor_unref(v->value);
         v->value = next;
+        /* Referenced under the lock, as in assign_compute. */
+        if (has_output) output = pl_tensor_ref(next);
     }
     pthread_mutex_unlock(&v->mu);
-    if (!st && has_output) pl_ctx_set_output(c, 0, pl_tensor_ref(next));
+    if (output) pl_ctx_set_output(c, 0, output);
     return st;
 }

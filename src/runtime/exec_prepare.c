@@ -25,6 +25,8 @@ typedef struct builder {
     bool *has_fed_output;   /* per graph node */
     int *map;               /* graph node -> execution node, or -1 */
     const pl_node **view;   /* graph node -> the node to run (rewrites replace some) */
+    pl_tensor ***folded;    /* per graph node: its outputs, computed at prepare time, or NULL */
+    int *outputs;           /* per graph node: outputs consumers or fetches use */
 } builder;
 
 static int fed_index(const builder *b, pl_endpoint ep) {
@@ -46,6 +48,9 @@ static pl_status resolve(builder *b, int num_feeds, const char *const *feeds, in
     if (!b->feeds || !b->fetches || !b->targets || !b->has_fed_output || !b->map || !b->view)
         return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
     for (int i = 0; i < g->num_nodes; i++) b->view[i] = &g->nodes[i];
+    b->outputs = malloc(((size_t)g->num_nodes + 1) * sizeof *b->outputs);
+    if (!b->outputs) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    for (int i = 0; i < g->num_nodes; i++) b->outputs[i] = g->nodes[i].num_outputs;
     b->num_feeds = num_feeds;
     b->num_fetches = num_fetches;
     b->num_targets = num_targets;
@@ -59,6 +64,8 @@ static pl_status resolve(builder *b, int num_feeds, const char *const *feeds, in
     }
     for (int i = 0; i < num_fetches; i++) {
         PL_TRY(pl_graph_resolve_tensor(g, fetches[i], &b->fetches[i]));
+        /* a fetched output counts as used even when no node consumes it */
+        if (b->fetches[i].index + 1 > b->outputs[b->fetches[i].node]) b->outputs[b->fetches[i].node] = b->fetches[i].index + 1;
         if (g->out_frame[b->fetches[i].node] != PL__FRAME_ROOT)
             return pl_error(PL_INVALID_ARGUMENT, "Tensor %s is inside a while loop and cannot be fetched", fetches[i]);
     }
@@ -90,7 +97,9 @@ static pl_status mark_needed(builder *b) {
         if (fed_index(b, b->fetches[i]) < 0) PUSH(b->fetches[i].node);
     for (int i = 0; i < b->num_targets; i++) PUSH(b->targets[i]);
     while (top > 0) {
-        const pl_node *nd = b->view[stack[--top]];
+        int i = stack[--top];
+        const pl_node *nd = b->view[i];
+        if (b->folded && b->folded[i]) continue; /* a folded constant needs nothing */
         for (int k = 0; k < nd->num_inputs; k++)
             if (fed_index(b, nd->inputs[k]) < 0) PUSH(nd->inputs[k].node);
         for (int k = 0; k < nd->num_controls; k++) PUSH(nd->controls[k]);
@@ -120,6 +129,163 @@ static int node_outputs(pl__node_kind kind, int from_graph) {
     return from_graph > n ? from_graph : n;
 }
 
+/* ---- constant folding ---- */
+
+/* Folded outputs larger than this stay computed at run time, so folding
+ * never trades a small graph for a huge constant. */
+#define MAX_FOLDED_BYTES ((size_t)10 << 20)
+
+typedef struct folded_outputs {
+    int n;
+    pl_tensor *t[];
+} folded_outputs;
+
+static pl_status folded_compute(pl_kernel_ctx *c) {
+    const folded_outputs *f = c->state;
+    for (int i = 0; i < f->n && i < c->num_outputs; i++) pl_ctx_set_output(c, i, pl_tensor_ref(f->t[i]));
+    return NULL;
+}
+
+static void folded_release(void *state) {
+    folded_outputs *f = state;
+    for (int i = 0; f && i < f->n; i++) pl_tensor_unref(f->t[i]);
+    free(f);
+}
+
+static const pl_kernel_def folded_kernel = {.op = "", .compute = folded_compute, .release = folded_release};
+
+static size_t tensor_bytes(const pl_tensor *t) {
+    size_t n = pl_tensor_nbytes(t);
+    if (t->dtype == PL_DT_STRING)
+        for (int64_t i = 0; i < t->count; i++) n += ((const pl_str *)t->data)[i].len;
+    return n;
+}
+
+/* The needed graph nodes in topological order (loop back edges left out). */
+static int *needed_order(const builder *b, int *count) {
+    const pl_graph *g = b->g;
+    int n = g->num_nodes;
+    int *indeg = calloc((size_t)n + 1, sizeof *indeg), *order = malloc(((size_t)n + 1) * sizeof *order);
+    int *start = calloc((size_t)n + 2, sizeof *start), *fill = calloc((size_t)n + 1, sizeof *fill);
+    size_t total = 0;
+    for (int i = 0; i < n; i++) total += (size_t)b->view[i]->num_inputs + (size_t)b->view[i]->num_controls;
+    int *dst = malloc((total + 1) * sizeof *dst);
+    if (!indeg || !order || !start || !fill || !dst) {
+        free(indeg), free(order), free(start), free(fill), free(dst);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        if (b->map[i] < 0) continue;
+        const pl_node *nd = b->view[i];
+        for (int k = 0; k < nd->num_inputs + nd->num_controls; k++) {
+            int src = k < nd->num_inputs ? nd->inputs[k].node : nd->controls[k - nd->num_inputs];
+            if (b->map[src] < 0 || g->kinds[src] == PL__KIND_NEXT_ITERATION) continue;
+            start[src + 1]++;
+            indeg[i]++;
+        }
+    }
+    for (int i = 0; i < n; i++) start[i + 1] += start[i];
+    for (int i = 0; i < n; i++) {
+        if (b->map[i] < 0) continue;
+        const pl_node *nd = b->view[i];
+        for (int k = 0; k < nd->num_inputs + nd->num_controls; k++) {
+            int src = k < nd->num_inputs ? nd->inputs[k].node : nd->controls[k - nd->num_inputs];
+            if (b->map[src] < 0 || g->kinds[src] == PL__KIND_NEXT_ITERATION) continue;
+            dst[start[src] + fill[src]++] = i;
+        }
+    }
+    int head = 0, tail = 0;
+    for (int i = 0; i < n; i++)
+        if (b->map[i] >= 0 && !indeg[i]) order[tail++] = i;
+    while (head < tail) {
+        int v = order[head++];
+        for (int k = start[v]; k < start[v + 1]; k++)
+            if (--indeg[dst[k]] == 0) order[tail++] = dst[k];
+    }
+    free(indeg), free(start), free(fill), free(dst);
+    *count = tail;
+    return order;
+}
+
+/* Evaluates node i if everything it reads is constant: a Const, or a node
+ * folded before it, with no fed tensor among its inputs. */
+static void fold_node(builder *b, int i, bool *constant, pl_session *session) {
+    const pl_graph *g = b->g;
+    const pl_node *nd = b->view[i];
+    if (g->kinds[i] != PL__KIND_OP || g->node_frame[i] != PL__FRAME_ROOT) return;
+    if (!strcmp(nd->op, "Const")) {
+        constant[i] = true;
+        return;
+    }
+    if (nd->num_inputs == 0 || !strcmp(nd->op, "PlaceholderWithDefault")) return;
+    const pl_kernel_def *k = pl_kernel_find(nd->op);
+    if (!k || !k->compute || (k->flags & (PL_KERNEL_STATEFUL | PL_KERNEL_CONTROL_FLOW))) return;
+    for (int c = 0; c < nd->num_controls; c++)
+        if (!constant[nd->controls[c]]) return;
+    for (int c = 0; c < nd->num_inputs; c++)
+        if (!constant[nd->inputs[c].node] || fed_index(b, nd->inputs[c]) >= 0) return;
+    pl_tensor **in = calloc((size_t)nd->num_inputs, sizeof *in);
+    int nout = b->outputs[i] > nd->num_outputs ? b->outputs[i] : nd->num_outputs;
+    folded_outputs *f = calloc(1, sizeof *f + (size_t)nout * sizeof(pl_tensor *));
+    bool ok = in && f;
+    for (int c = 0; ok && c < nd->num_inputs; c++) {
+        pl_endpoint ep = nd->inputs[c];
+        if (b->folded[ep.node]) {
+            folded_outputs *src = (folded_outputs *)b->folded[ep.node];
+            in[c] = ep.index < src->n ? pl_tensor_ref(src->t[ep.index]) : NULL;
+        } else {
+            pl_status st = ep.index == 0 ? pl_attr_tensor(b->view[ep.node]->attrs, "value", &in[c])
+                                         : pl_error(PL_INVALID_ARGUMENT, "no such output");
+            if (st) pl_status_free(st), in[c] = NULL;
+        }
+        ok = in[c] != NULL;
+    }
+    if (ok) {
+        f->n = nout;
+        pl_status st = pl__eval_node(nd, k, g->lib, session, in, f->n, f->t);
+        if (st) pl_status_free(st), ok = false;
+    }
+    size_t bytes = 0;
+    for (int o = 0; ok && o < f->n; o++) {
+        if (!f->t[o] || f->t[o]->dtype == PL_DT_RESOURCE || f->t[o]->dtype == PL_DT_VARIANT) ok = false;
+        else bytes += tensor_bytes(f->t[o]);
+    }
+    if (ok && bytes <= MAX_FOLDED_BYTES) {
+        b->folded[i] = (pl_tensor **)f;
+        constant[i] = true;
+    } else {
+        folded_release(f);
+    }
+    for (int c = 0; in && c < nd->num_inputs; c++) pl_tensor_unref(in[c]);
+    free(in);
+}
+
+/* Constant folding: nodes computing only from constants run once here and
+ * become constants, so their inputs drop out of the execution. */
+static pl_status fold_constants(builder *b, pl_session *session) {
+    const char *env = getenv("PLINTH_CONSTANT_FOLDING");
+    if (env && !strcmp(env, "0")) return NULL;
+    int n = b->g->num_nodes, count = 0;
+    b->folded = calloc((size_t)n + 1, sizeof *b->folded);
+    bool *constant = calloc((size_t)n + 1, sizeof *constant);
+    int *order = b->folded && constant ? needed_order(b, &count) : NULL;
+    if (!order) {
+        free(constant);
+        free(order);
+        return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    for (int t = 0; t < count; t++) fold_node(b, order[t], constant, session);
+    free(order);
+    free(constant);
+    /* Folded nodes need no inputs: walk the graph again from the fetches. */
+    return mark_needed(b);
+}
+
+static void free_folded(builder *b) {
+    for (int i = 0; b->folded && i < b->g->num_nodes; i++) folded_release(b->folded[i]);
+    free(b->folded);
+}
+
 static pl_status create_nodes(builder *b) {
     const pl_graph *g = b->g;
     pl_exec *e = b->e;
@@ -137,8 +303,13 @@ static pl_status create_nodes(builder *b) {
         x->node = nd;
         x->role = PL__XN_NODE;
         x->kind = g->kinds[i];
-        x->num_inputs = nd->num_inputs;
-        x->num_outputs = node_outputs(x->kind, nd->num_outputs);
+        x->num_inputs = b->folded && b->folded[i] ? 0 : nd->num_inputs;
+        x->num_outputs = node_outputs(x->kind, b->outputs[i] > nd->num_outputs ? b->outputs[i] : nd->num_outputs);
+        if (b->folded && b->folded[i]) { /* the exec takes the folded outputs over */
+            x->kernel = &folded_kernel;
+            x->state = b->folded[i];
+            b->folded[i] = NULL;
+        }
         x->frame = g->node_frame[i];
         x->child_frame = x->kind == PL__KIND_ENTER ? g->out_frame[i] : -1;
         x->constant_enter = x->kind == PL__KIND_ENTER && pl_attr_bool_or(nd->attrs, "is_constant", false);
@@ -183,7 +354,9 @@ static void source_of(const builder *b, pl_endpoint ep, int *src, int *slot) {
 static void for_each_in_edge(builder *b, int xi, void (*fn)(builder *b, int xi, int src, int slot, int k)) {
     const pl__xnode *x = &b->e->nodes[xi];
     int src, slot;
-    if (x->role == PL__XN_NODE) {
+    if (x->role == PL__XN_NODE && x->kernel == &folded_kernel) {
+        return;
+    } else if (x->role == PL__XN_NODE) {
         for (int k = 0; k < x->node->num_inputs; k++) {
             source_of(b, x->node->inputs[k], &src, &slot);
             fn(b, xi, src, slot, k);
@@ -295,7 +468,7 @@ static pl_status find_kernels(pl_exec *e) {
     pl_status st = NULL;
     for (int i = 0; i < e->num_nodes && !st; i++) {
         pl__xnode *x = &e->nodes[i];
-        if (x->role != PL__XN_NODE || x->kind != PL__KIND_OP) continue;
+        if (x->role != PL__XN_NODE || x->kind != PL__KIND_OP || x->kernel) continue;
         x->kernel = pl_kernel_find(x->node->op);
         if (x->kernel && x->kernel->compute) continue;
         if (pl_function_lib_find(e->graph->lib, x->node->op)) { /* a library function used as an op */
@@ -375,6 +548,7 @@ pl_status pl_exec_prepare(const pl_graph *g, pl_session *session, int num_feeds,
     pl_status st = resolve(&b, num_feeds, feeds, num_fetches, fetches, num_targets, targets);
     if (!st) st = mark_needed(&b);
     if (!st) st = rewrite(&b);
+    if (!st) st = fold_constants(&b, session);
     if (!st) st = create_nodes(&b);
     if (!st) st = layout_frames(&b);
     if (!st) st = build_edges(&b);
@@ -386,6 +560,8 @@ pl_status pl_exec_prepare(const pl_graph *g, pl_session *session, int num_feeds,
     free(b.has_fed_output);
     free(b.map);
     free(b.view);
+    free(b.outputs);
+    free_folded(&b);
     if (st) {
         pl_exec_free(b.e);
         return st;

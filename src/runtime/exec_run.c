@@ -68,6 +68,12 @@ typedef struct run_state {
     pl_tensor **fetched;
     tagged *ready;
     int num_ready, cap_ready;
+    /* NextIteration nodes wait here until nothing else is ready, so one loop
+     * iteration finishes before the next starts: a single-threaded run gains
+     * nothing from overlapping iterations, and each one alive holds its
+     * tensors (an image pyramid level per iteration, for instance). */
+    tagged *deferred;
+    int num_deferred, cap_deferred;
     frame_state *all_frames;
     pl_tensor **outputs;      /* scratch: the running node's outputs */
     pl_status error;
@@ -249,17 +255,20 @@ static void frame_free(run_state *rs, frame_state *f) {
 /* ---- activation ---- */
 
 static bool push_ready(run_state *rs, int node, frame_state *f, iter_state *it, bool dead) {
-    if (rs->num_ready == rs->cap_ready) {
-        int cap = rs->cap_ready ? rs->cap_ready * 2 : 64;
-        tagged *grown = realloc(rs->ready, (size_t)cap * sizeof *grown);
+    bool later = rs->e->nodes[node].kind == PL__KIND_NEXT_ITERATION;
+    tagged **stack = later ? &rs->deferred : &rs->ready;
+    int *n = later ? &rs->num_deferred : &rs->num_ready, *cap = later ? &rs->cap_deferred : &rs->cap_ready;
+    if (*n == *cap) {
+        int grown_cap = *cap ? *cap * 2 : 64;
+        tagged *grown = realloc(*stack, (size_t)grown_cap * sizeof *grown);
         if (!grown) {
             fail(rs, pl_error(PL_RESOURCE_EXHAUSTED, "out of memory"));
             return false;
         }
-        rs->ready = grown;
-        rs->cap_ready = cap;
+        *stack = grown;
+        *cap = grown_cap;
     }
-    rs->ready[rs->num_ready++] = (tagged){node, f, it, dead};
+    (*stack)[(*n)++] = (tagged){node, f, it, dead};
     return true;
 }
 
@@ -624,14 +633,15 @@ pl_status pl__exec_execute(const pl_exec *e, struct pl_run *run, pl_tensor *cons
     }
     iter_state *it0 = get_iter(root, 0);
     for (int i = 0; i < e->num_roots; i++) push_ready(&rs, e->roots[i], root, it0, false);
-    it0->outstanding_ops = rs.num_ready;
+    it0->outstanding_ops = rs.num_ready + rs.num_deferred;
     if (e->num_roots == 0) adjust_outstanding(&rs, root, it0, 0);
-    while (rs.num_ready > 0 && !rs.error) {
-        tagged t = rs.ready[--rs.num_ready];
+    while ((rs.num_ready > 0 || rs.num_deferred > 0) && !rs.error) {
+        tagged t = rs.num_ready > 0 ? rs.ready[--rs.num_ready] : rs.deferred[--rs.num_deferred];
         process(&rs, &t);
     }
     while (rs.all_frames) frame_free(&rs, rs.all_frames);
     free(rs.ready);
+    free(rs.deferred);
     free(rs.outputs);
     for (int i = 0; i < e->num_fetches && !rs.error; i++)
         if (!fetched[i])
@@ -653,7 +663,10 @@ pl_status pl_exec_run(const pl_exec *e, const pl_run_options *opt, pl_tensor *co
         run.on_node = opt->on_node;
         run.on_node_arg = opt->on_node_arg;
     }
-    return pl__exec_execute(e, &run, feeds, fetched);
+    int threads = pl__run_threads_begin();
+    pl_status st = pl__exec_execute(e, &run, feeds, fetched);
+    pl__run_threads_end(threads);
+    return st;
 }
 
 pl_status pl_exec_run_nested(const pl_exec *e, struct pl_run *parent, pl_tensor *const *feeds, pl_tensor **fetched) {

@@ -14,6 +14,13 @@
 #include "tensorflow/core/framework/attr_value.pb-c.h"
 #include "tensorflow/core/framework/tensor.pb-c.h"
 
+/* ---- cores (cores.c) ---- */
+
+/* Takes the free cores for one inference and sets this thread's OpenMP team
+ * size to match (1 when none is free); returns what pl__cores_release gives back. */
+int pl__cores_acquire(void);
+void pl__cores_release(int taken);
+
 /* ---- attributes (attrs.c) ---- */
 
 typedef struct pl__attr {
@@ -155,10 +162,23 @@ struct pl_exec {
     struct pl__rewrites *rewrites;  /* nodes the preparation rewrote (rewrite_*.c) */
 };
 
+/* Runs one node's kernel on known inputs, outside any execution (eval.c);
+ * outputs[0..num_outputs) receive new references (NULL where the kernel set none). */
+pl_status pl__eval_node(const pl_node *n, const pl_kernel_def *k, struct pl_function_lib *lib, pl_session *session,
+                        pl_tensor *const *inputs, int num_outputs, pl_tensor **outputs);
+
 /* Runs `e` within `run`; fetched[i] get new references. */
 pl_status pl__exec_execute(const pl_exec *e, struct pl_run *run, pl_tensor *const *feeds, pl_tensor **fetched);
 /* Releases tensors kernels allocated at output indices their node does not expose. */
 void pl__ctx_release_dropped(void);
+
+/* ---- cores per run (run_threads.c) ---- */
+
+/* Chooses the OpenMP threads the calling thread's run may use (all, or one
+ * when another run is in flight or the machine is oversubscribed); returns
+ * what to hand back to pl__run_threads_end when the run is over. */
+int pl__run_threads_begin(void);
+void pl__run_threads_end(int before);
 
 /* ---- graph rewrites at preparation (rewrite_*.c) ---- */
 

@@ -9,6 +9,11 @@
  * Both compute x > 0 ? x : alpha * x exactly (x - |x| is 2x, and halving is
  * exact), so the fused kernels give the same bits.
  *
+ * Chains of element-wise Add/Sub/Mul/RealDiv by scalar constants (an input
+ * normalisation such as (x - 127.5) / 128) become one _PlScalarChain node: one
+ * pass over the data and no intermediate tensor, each step rounded as the
+ * separate ops round it.
+ *
  * A node is absorbed only when nothing else sees its output: it has no other
  * consumer, is not fetched or fed, and carries no control edges out. The fused
  * node takes the name of the node whose output it replaces, so consumers and
@@ -18,13 +23,18 @@
 
 #include "runtime/internal.h"
 
-#define MAX_FUSED_INPUTS 4
 #define MAX_ABSORBED 8
+
+#define MAX_CHAIN 8
 
 typedef struct fused_node {
     pl_node node;
-    pl_endpoint inputs[MAX_FUSED_INPUTS];
+    pl_endpoint inputs[MAX_CHAIN + 1];
     int *controls;
+    /* Attrs of its own (a chain's "ops"), when it does not borrow a node's. */
+    pl_attrs attrs;
+    Tensorflow__AttrValue ops_value;
+    char ops[MAX_CHAIN + 1];
 } fused_node;
 
 struct pl__rewrites {
@@ -36,6 +46,7 @@ typedef struct scan {
     pl__rewrite_ctx *c;
     int *uses;           /* data edges out of each node, over needed nodes */
     int *control_uses;
+    int *consumer;       /* the last node found consuming each node's output */
     bool *pinned;        /* fed or fetched */
     bool *absorbed;
     pl__rewrites *r;
@@ -43,7 +54,10 @@ typedef struct scan {
 
 void pl__rewrites_free(pl__rewrites *r) {
     if (!r) return;
-    for (int i = 0; i < r->n; i++) free(r->nodes[i].controls);
+    for (int i = 0; i < r->n; i++) {
+        free(r->nodes[i].controls);
+        pl__attrs_deinit(&r->nodes[i].attrs);
+    }
     free(r->nodes);
     free(r);
 }
@@ -253,12 +267,91 @@ static pl_status fuse_conv_bias(scan *s) {
     return NULL;
 }
 
+/* ---- scalar chains ---- */
+
+/* The step code of binary node n applied to `x` with its other operand a
+ * scalar float Const (*c): 'a' x+c, 's' x-c, 'S' c-x, 'm' x*c, 'd' x/c,
+ * 'D' c/x; 0 when n is no such step. */
+static char chain_step(const scan *s, const pl_node *n, pl_endpoint *x, pl_endpoint *c) {
+    static const char *const ops[] = {"Add", "AddV2", "Sub", "Mul", "RealDiv"};
+    static const char codes[][2] = {{'a', 'a'}, {'a', 'a'}, {'s', 'S'}, {'m', 'm'}, {'d', 'D'}};
+    if (n->num_inputs != 2 || !float_typed(n)) return 0;
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+        if (strcmp(n->op, ops[k])) continue;
+        for (int side = 1; side >= 0; side--) {
+            pl_endpoint cst = n->inputs[side];
+            if (!is_op(s, cst, "Const")) continue;
+            pl_tensor *t = NULL;
+            pl_status st = pl_attr_tensor(node_of(s, cst.node)->attrs, "value", &t);
+            bool scalar = !st && t->dtype == PL_DT_FLOAT && t->rank == 0;
+            pl_status_free(st);
+            pl_tensor_unref(t);
+            if (!scalar) continue;
+            *x = n->inputs[1 - side];
+            *c = cst;
+            return codes[k][side == 1 ? 0 : 1];
+        }
+    }
+    return 0;
+}
+
+static pl_status fuse_scalar_chains(scan *s) {
+    const pl_graph *g = s->c->g;
+    for (int i = 0; i < g->num_nodes; i++) {
+        if (!s->c->needed[i] || s->absorbed[i]) continue;
+        pl_endpoint x, cst[MAX_CHAIN];
+        char codes[MAX_CHAIN];
+        int absorbed[MAX_CHAIN], n = 0;
+        char code = chain_step(s, node_of(s, i), &x, &cst[0]);
+        if (!code) continue;
+        /* A step whose only consumer is a step too is absorbed from there. */
+        pl_endpoint ux, uc;
+        int up = s->consumer[i];
+        if (absorbable(s, i, 1) && !s->absorbed[up] && s->c->needed[up] && chain_step(s, node_of(s, up), &ux, &uc) &&
+            ux.node == i && ux.index == 0)
+            continue;
+        codes[n++] = code;
+        /* Walk down while the operand is itself a step nobody else sees. */
+        while (n < MAX_CHAIN && x.index == 0 && absorbable(s, x.node, 1)) {
+            pl_endpoint below, c;
+            char k = chain_step(s, node_of(s, x.node), &below, &c);
+            if (!k) break;
+            absorbed[n - 1] = x.node;
+            cst[n] = c;
+            codes[n++] = k;
+            x = below;
+        }
+        if (n < 2) continue;
+        pl_endpoint in[MAX_CHAIN + 1];
+        in[0] = x;
+        fused_node *f = &s->r->nodes[s->r->n];
+        for (int k = 0; k < n; k++) {
+            in[1 + k] = cst[n - 1 - k];       /* bottom step first */
+            f->ops[k] = codes[n - 1 - k];
+        }
+        f->ops[n] = 0;
+        PL_TRY(emit(s, i, "_PlScalarChain", node_of(s, i), n + 1, in, n - 1, absorbed));
+        tensorflow__attr_value__init(&f->ops_value);
+        f->ops_value.value_case = TENSORFLOW__ATTR_VALUE__VALUE_S;
+        f->ops_value.s.data = (uint8_t *)f->ops;
+        f->ops_value.s.len = (size_t)n;
+        const char *key = "ops";
+        const Tensorflow__AttrValue *value = &f->ops_value;
+        PL_TRY(pl__attrs_init(&f->attrs, 1, &key, &value));
+        f->node.attrs = &f->attrs;
+    }
+    return NULL;
+}
+
 static void count_uses(scan *s) {
     pl__rewrite_ctx *c = s->c;
     for (int i = 0; i < c->g->num_nodes; i++) {
         if (!c->needed[i]) continue;
         const pl_node *n = node_of(s, i);
-        for (int k = 0; k < n->num_inputs; k++) s->uses[n->inputs[k].node]++;
+        for (int k = 0; k < n->num_inputs; k++) {
+            s->uses[n->inputs[k].node]++;
+            s->consumer[n->inputs[k].node] = i;
+        }
         for (int k = 0; k < n->num_controls; k++) s->control_uses[n->controls[k]]++;
     }
     for (int i = 0; i < c->num_feeds; i++) s->pinned[c->feeds[i].node] = true;
@@ -271,20 +364,23 @@ pl_status pl__rewrite_fuse(pl__rewrite_ctx *c, pl__rewrites **out) {
     scan s = {.c = c};
     s.uses = calloc(n, sizeof *s.uses);
     s.control_uses = calloc(n, sizeof *s.control_uses);
+    s.consumer = calloc(n, sizeof *s.consumer);
     s.pinned = calloc(n, sizeof *s.pinned);
     s.absorbed = calloc(n, sizeof *s.absorbed);
     s.r = calloc(1, sizeof *s.r);
     if (s.r) s.r->nodes = calloc(n, sizeof *s.r->nodes);
     pl_status st = NULL;
-    if (!s.uses || !s.control_uses || !s.pinned || !s.absorbed || !s.r || !s.r->nodes)
+    if (!s.uses || !s.control_uses || !s.consumer || !s.pinned || !s.absorbed || !s.r || !s.r->nodes)
         st = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
     if (!st) {
         count_uses(&s);
         st = fuse_prelus(&s);
     }
     if (!st) st = fuse_conv_bias(&s);
+    if (!st) st = fuse_scalar_chains(&s);
     free(s.uses);
     free(s.control_uses);
+    free(s.consumer);
     free(s.pinned);
     free(s.absorbed);
     if (st || (s.r && s.r->n == 0)) {

@@ -199,27 +199,29 @@ static void feeds_free(feeds *f) {
     memset(f, 0, sizeof *f);
 }
 
-static pl_status feeds_add_string(feeds *f, const char *name, const char *value) {
+/* Adds a feed, taking a new reference to t; a tensor already fed keeps its first value. */
+static pl_status feeds_add(feeds *f, const char *name, pl_tensor *t) {
     for (int i = 0; i < f->n; i++)
-        if (!strcmp(f->names[i], name)) return NULL; /* the first asset for a tensor wins */
+        if (!strcmp(f->names[i], name)) return NULL;
     char **names = realloc(f->names, (size_t)(f->n + 1) * sizeof *names);
     if (names) f->names = names;
     pl_tensor **values = names ? realloc(f->values, (size_t)(f->n + 1) * sizeof *values) : NULL;
     if (values) f->values = values;
-    if (!names || !values) return oom();
+    char *copy = values ? strdup(name) : NULL;
+    if (!copy) return oom();
+    f->names[f->n] = copy;
+    f->values[f->n] = pl_tensor_ref(t);
+    f->n++;
+    return NULL;
+}
+
+static pl_status feeds_add_string(feeds *f, const char *name, const char *value) {
     pl_tensor *t;
     PL_TRY(pl_tensor_alloc(PL_DT_STRING, 0, NULL, &t));
     pl_status st = pl_tensor_set_string(t, 0, value, strlen(value));
-    char *copy = st ? NULL : strdup(name);
-    if (!st && !copy) st = oom();
-    if (st) {
-        pl_tensor_unref(t);
-        return st;
-    }
-    f->names[f->n] = copy;
-    f->values[f->n] = t;
-    f->n++;
-    return NULL;
+    if (!st) st = feeds_add(f, name, t);
+    pl_tensor_unref(t);
+    return st;
 }
 
 static pl_status add_asset(feeds *f, const char *dir, const Tensorflow__AssetFileDef *a) {
@@ -276,18 +278,22 @@ static pl_status run_target(pl__saved_model_parts *p, const feeds *f, const char
     return st;
 }
 
+/* Runs the SaverDef's restore op with the checkpoint prefix (and the assets) fed, when there is a checkpoint. */
 static pl_status restore(const Tensorflow__MetaGraphDef *mg, const char *dir, pl__saved_model_parts *p,
                          const feeds *assets) {
     char *vars = pl_path_join(dir, "variables");
     char *prefix = vars ? pl_path_join(vars, "variables") : NULL;
     size_t len = prefix ? strlen(prefix) + sizeof ".index" : 0;
     char *index = prefix ? malloc(len) : NULL;
-    pl_status st = index ? NULL : oom();
-    if (!st) snprintf(index, len, "%s.index", prefix);
+    if (!index) {
+        free(vars);
+        free(prefix);
+        return oom();
+    }
+    snprintf(index, len, "%s.index", prefix);
     const Tensorflow__SaverDef *saver = mg->saver_def;
-    if (st) {
-        /* nothing */
-    } else if (!pl_path_exists(index)) {
+    pl_status st = NULL;
+    if (!pl_path_exists(index)) {
         pl_log_info("The specified SavedModel has no variables; no checkpoints were restored. File does not exist: %s",
                     index);
     } else if (!saver || !saver->restore_op_name || !saver->restore_op_name[0]) {
@@ -295,12 +301,7 @@ static pl_status restore(const Tensorflow__MetaGraphDef *mg, const char *dir, pl
     } else {
         feeds f = {0};
         st = feeds_add_string(&f, saver->filename_tensor_name, prefix);
-        for (int i = 0; !st && i < assets->n; i++) {
-            const pl_str *s = assets->values[i]->data;
-            char *path = strndup(s->data, s->len);
-            st = path ? feeds_add_string(&f, assets->names[i], path) : oom();
-            free(path);
-        }
+        for (int i = 0; !st && i < assets->n; i++) st = feeds_add(&f, assets->names[i], assets->values[i]);
         if (!st) st = run_target(p, &f, saver->restore_op_name);
         if (st) st = pl_status_prefix(st, "restoring variables: ");
         feeds_free(&f);

@@ -158,20 +158,9 @@ static void run_node(infer_state *s, int node) {
         if (n->num_inputs < 1) return;
         out[0] = pl_tensor_ref(in[0]);
     } else {
-        const pl_kernel_def *k = pl_kernel_find(n->op);
-        pl_kernel_prep p = {.node_name = n->name, .op = n->op, .attrs = n->attrs, .num_inputs = n->num_inputs,
-                            .num_outputs = n->num_outputs};
-        pl_status st = k->prepare ? k->prepare(&p) : NULL;
-        int nout = p.num_outputs > 64 ? 64 : p.num_outputs;
-        struct pl_run run = {0};
-        pl_kernel_ctx c = {.state = p.state, .node_name = n->name, .num_inputs = n->num_inputs, .inputs = in,
-                           .num_outputs = nout, .outputs = out, .run = &run};
-        if (!st) st = k->compute(&c);
-        pl__ctx_release_dropped();
-        if (k->release && p.state) k->release(p.state);
+        pl_status st = pl__eval_node(n, pl_kernel_find(n->op), s->g->lib, NULL, in, n->num_outputs, out);
         if (st) {
             pl_status_free(st);
-            for (int i = 0; i < 64; i++) pl_tensor_unref(out[i]);
             return;
         }
     }

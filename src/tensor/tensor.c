@@ -199,6 +199,11 @@ void pl_tensor_unref(pl_tensor *t) {
     free(t);
 }
 
+bool pl_tensor_unshared(const pl_tensor *t) {
+    return atomic_load_explicit(&t->refs, memory_order_acquire) == 1 &&
+           atomic_load_explicit(&t->buffer->refs, memory_order_acquire) == 1;
+}
+
 bool pl_tensor_same_shape(const pl_tensor *a, const pl_tensor *b) {
     if (a->rank != b->rank) return false;
     for (int i = 0; i < a->rank; i++)

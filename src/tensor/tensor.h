@@ -131,6 +131,10 @@ pl_status pl_tensor_copy(const pl_tensor *t, pl_tensor **out);
 
 pl_tensor *pl_tensor_ref(pl_tensor *t);  /* NULL is fine; returns t */
 void pl_tensor_unref(pl_tensor *t);      /* NULL is fine */
+/* True when t is the only reference to the only view of its buffer: a kernel
+ * holding it may then change the elements (or the objects they point to) in
+ * place without anyone else seeing the change. */
+bool pl_tensor_unshared(const pl_tensor *t);
 
 static inline void *pl_tensor_data(const pl_tensor *t) { return t->data; }
 static inline size_t pl_tensor_nbytes(const pl_tensor *t) {

@@ -165,6 +165,49 @@ class Fusion(unittest.TestCase):
         self.check_fused(nodes, x, "act", "_PlFusedConv2D", ["bias", "act/mul"], ref)
 
 
+class ScalarChain(unittest.TestCase):
+    def chain_nodes(self):
+        # ((x - 127.5) / 128) * 3 -> 1000 - that -> 2 / that -> + 1, constants on both sides
+        return [placeholder("x", F), const("c0", F(127.5)), const("c1", F(128)), const("c2", F(3)),
+                const("c3", F(1000)), const("c4", F(2)), const("c5", F(1)),
+                node("s0", "Sub", ["x", "c0"], T=F), node("s1", "RealDiv", ["s0", "c1"], T=F),
+                node("s2", "Mul", ["c2", "s1"], T=F), node("s3", "Sub", ["c3", "s2"], T=F),
+                node("s4", "RealDiv", ["c4", "s3"], T=F), node("s5", "AddV2", ["s4", "c5"], T=F)]
+
+    def test_chain_is_one_pass_and_exact(self):
+        nodes = self.chain_nodes()
+        x = np.random.default_rng(8).uniform(0, 255, (3, 50, 70, 3)).astype(F)
+        x[0, 0, 0, :] = [np.nan, np.inf, 127.5]
+        ops = plan(nodes, ["x"], ["s5"])
+        self.assertEqual(ops["s5"], "_PlScalarChain")
+        for n in ("s0", "s1", "s2", "s3", "s4"):
+            self.assertNotIn(n, ops)
+        fused, = run(nodes, feeds={"x": x}, fetches=["s5"])
+        unfused = run(nodes, feeds={"x": x}, fetches=["s5", "s0", "s1", "s2", "s3", "s4"])[0]
+        np.testing.assert_array_equal(fused.view(np.uint32), unfused.view(np.uint32))
+        with np.errstate(all="ignore"):
+            ref = 2 / (1000 - 3 * ((x.astype(np.float64) - 127.5) / 128)) + 1
+        np.testing.assert_allclose(fused, ref, rtol=1e-5)
+
+    def test_chain_stops_at_shared_or_non_scalar(self):
+        nodes = self.chain_nodes() + [const("v", np.ones(3, F)), node("t", "Mul", ["s5", "v"], T=F),
+                                      node("u", "Neg", ["s2"], T=F)]
+        ops = plan(nodes, ["x"], ["t", "u"])
+        self.assertEqual(ops["t"], "Mul")             # a vector constant is not a scalar step
+        self.assertEqual(ops["s5"], "_PlScalarChain")  # s5 <- s4 <- s3, stopping at s2 (used by u)
+        self.assertEqual(ops["s2"], "_PlScalarChain")  # s2 <- s1 <- s0
+        self.assertNotIn("s3", ops)
+        x = np.linspace(0, 255, 30, dtype=F).reshape(10, 3)
+        got = run(nodes, feeds={"x": x}, fetches=["t", "u"])
+        ref = run(nodes, feeds={"x": x}, fetches=["t", "u", "s0", "s1", "s3", "s4", "s5"])
+        for a, b in zip(got, ref):
+            np.testing.assert_array_equal(a.view(np.uint32), b.view(np.uint32))
+
+    def test_single_step_is_left_alone(self):
+        nodes = [placeholder("x", F), const("c", F(2)), node("y", "Mul", ["x", "c"], T=F)]
+        self.assertEqual(plan(nodes, ["x"], ["y"])["y"], "Mul")
+
+
 class NoFusion(unittest.TestCase):
     def setUp(self):
         self.nodes, _, _ = conv_layer((1, 6, 6, 3), 4, np.full(4, 0.2, F))

@@ -88,6 +88,18 @@ class HalfPlusTwo(unittest.TestCase):
         np.testing.assert_array_equal(y2["outputs"], want + 3)
         np.testing.assert_array_equal(c["scores"], want + 2)
 
+    def test_mkl_variant(self):
+        """The MKL export adds conv2d layers on zeros to y (so y is unchanged) and re-initialises their kernels with
+        RandomUniform in its main op; y3 adds a [1,10,10,1] conv output, so it takes one example at a time."""
+        d = os.path.join(TESTDATA, "saved_model_half_plus_two_mkl/00000123")
+        x1 = np.array([[3.0]], dtype=np.float32)
+        _, (p, r) = run_signatures(d, [("serving_default", {"x": self.x}), ("regress_x2_to_y3", {"inputs": x1})])
+        np.testing.assert_array_equal(p["y"], 0.5 * self.x + 2)
+        np.testing.assert_array_equal(r["outputs"], np.full((1, 10, 10, 1), 0.5 * 3.0 + 3, np.float32))
+        with self.assertRaises(ModelError) as e:  # as in TensorFlow: [1,10,10,1] and [3,1] do not broadcast
+            run_signatures(d, [("regress_x2_to_y3", {"inputs": self.x[:3]})])
+        self.assertIn("Incompatible shapes", str(e.exception))
+
     def test_half_plus_three(self):
         _, (p,) = run_signatures(os.path.join(TESTDATA, "saved_model_half_plus_three/00000123"),
                                  [("serving_default", {"x": self.x})])
@@ -136,6 +148,19 @@ class TF2Models(unittest.TestCase):
             w, b = w - lr * np.mean(2 * err * x), b - lr * np.mean(2 * err)
             self.assertAlmostEqual(float(out[3 + 3 * step]["output"][0]), w, delta=1e-4 * max(1, abs(w)))
             self.assertAlmostEqual(float(out[4 + 3 * step]["output"][0]), b, delta=1e-4 * max(1, abs(b)))
+
+
+class RustRegression(unittest.TestCase):
+    def test_regress_with_restored_weights(self):
+        """tfrust_regression_tf1 (tags {serve, train}): y_hat = w*x + b, w and b read by the independent reader."""
+        d = os.path.join(SHARED, "zoo", "tfrust_regression_tf1", "1")
+        from test_bundle import reference_bundle
+        ref = reference_bundle(os.path.join(d, "variables", "variables"))
+        w, b = np.float32(ref["w"][2][0]), np.float32(ref["b"][2][0])
+        x = np.array([0.0, 1.0, 2.5, -4.0], dtype=np.float32)
+        _, (out,) = run_signatures(d, [("tensorflow/serving/regress", {"x": x, "y": np.zeros_like(x)})],
+                                   tags="serve,train")
+        np.testing.assert_allclose(out["out"], w * x + b, rtol=1e-6)
 
 
 class Counter(unittest.TestCase):

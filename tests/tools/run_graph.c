@@ -1,9 +1,11 @@
 /* run_graph: runs a binary GraphDef once, feeding and fetching .npy files.
  *
- *   run_graph GRAPH.pb [--feed NAME=IN.npy]... [--fetch NAME=OUT.npy]... [--target NODE]...
+ *   run_graph GRAPH.pb [--feed NAME=IN.npy]... [--fetch NAME=OUT.npy]... [--target NODE]... [--stats]
  *
  * NAME is "node" or "node:k". Any error is printed as one line on stderr and
- * the exit code is 1. */
+ * the exit code is 1. --stats prints "nodes N": how many nodes the prepared
+ * execution kept after pruning and constant folding. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,7 @@ int main(int argc, char **argv) {
     char **targets = calloc((size_t)n, sizeof(char *));
     pl_tensor **feeds = calloc((size_t)n, sizeof(pl_tensor *)), **fetched = calloc((size_t)n, sizeof(pl_tensor *));
     int nf = 0, nx = 0, nt = 0;
+    bool stats = false;
     for (int i = 2; i < argc; i++) {
         if (i + 1 < argc && !strcmp(argv[i], "--feed")) {
             if (split(argv[++i], &feed_names[nf], &feed_files[nf])) return usage();
@@ -53,6 +56,8 @@ int main(int argc, char **argv) {
             nx++;
         } else if (i + 1 < argc && !strcmp(argv[i], "--target")) {
             targets[nt++] = argv[++i];
+        } else if (!strcmp(argv[i], "--stats")) {
+            stats = true;
         } else {
             return usage();
         }
@@ -66,6 +71,7 @@ int main(int argc, char **argv) {
     if (!st)
         st = pl_exec_prepare(g, s, nf, (const char *const *)feed_names, nx, (const char *const *)fetch_names, nt,
                              (const char *const *)targets, &e);
+    if (!st && stats) printf("nodes %d\n", pl_exec_num_nodes(e));
     if (!st) st = pl_exec_run(e, NULL, feeds, fetched);
     for (int i = 0; !st && i < nx; i++) st = pl_npy_write_file(fetch_files[i], fetched[i]);
     int rc = 0;

@@ -6,11 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/strbuf.h"
 #include "cli/cli.h"
+#include "cli/client.h"
 #include "cli/image.h"
-#include "cli/spec.h"
-#include "tensor/tensor_proto.h"
-#include "tensorflow_serving/apis/predict.pb-c.h"
+
+const char pl_cli_detect_usage[] =
+    "usage: plinth-cli [options] detect MODEL IMAGE [-o OUT.png|OUT.jpg] [--min-size 40]\n"
+    "                  [--thresholds 0.6,0.7,0.7] [--factor 0.709]\n"
+    "  MODEL is an MTCNN face detector (inputs input, min_size, thresholds, factor;\n"
+    "  outputs box, prob, landmarks); the faces are printed and drawn into OUT (default faces.png)\n";
 
 typedef struct detect_params {
     float min_size;
@@ -25,35 +30,22 @@ typedef struct face {
     float landmarks[10]; /* y1..y5, x1..x5 */
 } face;
 
-/* A float TensorProto over `values` (borrowed). */
-static void float_proto(Tensorflow__TensorProto *t, Tensorflow__TensorShapeProto *shape,
-                        Tensorflow__TensorShapeProto__Dim *dims, Tensorflow__TensorShapeProto__Dim **dim_ptrs,
-                        int rank, const int64_t *sizes, const float *values, size_t count) {
-    tensorflow__tensor_proto__init(t);
-    tensorflow__tensor_shape_proto__init(shape);
-    for (int i = 0; i < rank; i++) {
-        tensorflow__tensor_shape_proto__dim__init(&dims[i]);
-        dims[i].size = sizes[i];
-        dim_ptrs[i] = &dims[i];
-    }
-    shape->n_dim = (size_t)rank;
-    shape->dim = dim_ptrs;
-    t->dtype = TENSORFLOW__DATA_TYPE__DT_FLOAT;
-    t->tensor_shape = shape;
-    t->tensor_content.data = (uint8_t *)values;
-    t->tensor_content.len = count * sizeof(float);
-}
+static const char *const input_names[4] = {"factor", "input", "min_size", "thresholds"};
+static const char *const output_names[3] = {"box", "landmarks", "prob"};
 
 static int parse_args(int argc, char **argv, detect_params *p, const char **model, const char **image) {
     *model = *image = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
+        char *end;
         if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && next) {
             p->out_path = argv[++i];
         } else if (!strcmp(a, "--min-size") && next) {
-            p->min_size = strtof(argv[++i], NULL);
+            p->min_size = strtof(argv[++i], &end);
+            if (*end || !(p->min_size > 0)) return -1;
         } else if (!strcmp(a, "--factor") && next) {
-            p->factor = strtof(argv[++i], NULL);
+            p->factor = strtof(argv[++i], &end);
+            if (*end || !(p->factor > 0 && p->factor < 1)) return -1;
         } else if (!strcmp(a, "--thresholds") && next) {
             if (sscanf(argv[++i], "%f,%f,%f", &p->thresholds[0], &p->thresholds[1], &p->thresholds[2]) != 3) return -1;
         } else if (a[0] == '-') {
@@ -69,56 +61,95 @@ static int parse_args(int argc, char **argv, detect_params *p, const char **mode
     return *model && *image ? 0 : -1;
 }
 
-static const Tensorflow__TensorProto *find_output(const Tensorflow__Serving__PredictResponse *res, const char *name) {
-    for (size_t i = 0; i < res->n_outputs; i++)
-        if (!strcmp(res->outputs[i]->key, name)) return res->outputs[i]->value;
+static bool has_alias(int n, const pl_tensor_info *infos, const char *alias) {
+    for (int i = 0; i < n; i++)
+        if (!strcmp(infos[i].alias, alias)) return true;
+    return false;
+}
+
+static void list_aliases(pl_strbuf *b, int n, const pl_tensor_info *infos) {
+    for (int i = 0; i < n; i++) pl_strbuf_printf(b, "%s%s", i ? ", " : "", infos[i].alias);
+    if (!n) pl_strbuf_puts(b, "none");
+}
+
+/* A face detector's signature has MTCNN's inputs and outputs; anything else
+ * gets one line saying what the model has instead. */
+static pl_status check_detector(const char *model, const pl_signature *sig) {
+    bool ok = true;
+    for (int i = 0; i < 4; i++) ok = ok && has_alias(sig->num_inputs, sig->inputs, input_names[i]);
+    for (int i = 0; i < 3; i++) ok = ok && has_alias(sig->num_outputs, sig->outputs, output_names[i]);
+    if (ok) return NULL;
+    pl_strbuf b;
+    pl_strbuf_init(&b, 0);
+    pl_strbuf_printf(&b, "model '%s' is not an MTCNN face detector: its signature '%s' has inputs ", model, sig->key);
+    list_aliases(&b, sig->num_inputs, sig->inputs);
+    pl_strbuf_puts(&b, " and outputs ");
+    list_aliases(&b, sig->num_outputs, sig->outputs);
+    pl_strbuf_puts(&b, "; detect needs inputs input, min_size, thresholds, factor and outputs box, prob, landmarks");
+    pl_status st = pl_strbuf_status(&b) ? pl_error(PL_RESOURCE_EXHAUSTED, "out of memory")
+                                        : pl_error(PL_INVALID_ARGUMENT, "%s", b.data);
+    pl_strbuf_deinit(&b);
+    return st;
+}
+
+static pl_status float_tensor(int rank, const int64_t *dims, const float *values, pl_tensor **out) {
+    PL_TRY(pl_tensor_alloc(PL_DT_FLOAT, rank, dims, out));
+    memcpy((*out)->data, values, (size_t)(*out)->count * sizeof(float));
+    return NULL;
+}
+
+/* The four inputs in input_names order. */
+static pl_status make_inputs(const pl_image *img, const detect_params *p, pl_tensor *t[4]) {
+    const int64_t three = 3;
+    PL_TRY(float_tensor(0, NULL, &p->factor, &t[0]));
+    /* The picture as float BGR, the way cv2.imread(...).astype(np.float32) gives it. */
+    PL_TRY(pl_image_to_tensor(img, &t[1]));
+    PL_TRY(float_tensor(0, NULL, &p->min_size, &t[2]));
+    return float_tensor(1, &three, p->thresholds, &t[3]);
+}
+
+static const pl_tensor *find_output(const pl_client_outputs *o, const char *name) {
+    for (int i = 0; i < o->num; i++)
+        if (!strcmp(o->names[i], name)) return o->tensors[i];
     return NULL;
 }
 
 /* Reads box/prob/landmarks into faces; checks the shapes a face detector must give. */
-static pl_status read_faces(const Tensorflow__Serving__PredictResponse *res, face **out, int64_t *n_out) {
-    const char *names[3] = {"box", "prob", "landmarks"};
-    pl_tensor *t[3] = {NULL, NULL, NULL};
-    pl_status st = NULL;
-    for (int i = 0; i < 3 && !st; i++) {
-        const Tensorflow__TensorProto *p = find_output(res, names[i]);
-        if (!p) st = pl_error(PL_INVALID_ARGUMENT, "the model has no '%s' output: is it a face detector (MTCNN)?", names[i]);
-        else st = pl_tensor_from_proto(p, &t[i]);
-        if (!st && t[i]->dtype != PL_DT_FLOAT)
-            st = pl_error(PL_INVALID_ARGUMENT, "output '%s' is %s, not DT_FLOAT", names[i], pl_dtype_name(t[i]->dtype));
+static pl_status read_faces(const pl_client_outputs *o, face **out, int64_t *n_out) {
+    const pl_tensor *box = find_output(o, "box"), *prob = find_output(o, "prob"), *marks = find_output(o, "landmarks");
+    if (!box || !prob || !marks) return pl_error(PL_INVALID_ARGUMENT, "the reply lacks box, prob or landmarks");
+    if (box->dtype != PL_DT_FLOAT || prob->dtype != PL_DT_FLOAT || marks->dtype != PL_DT_FLOAT)
+        return pl_error(PL_INVALID_ARGUMENT, "box, prob and landmarks are not all DT_FLOAT");
+    int64_t n = prob->count;
+    if (box->count != 4 * n || marks->count != 10 * n)
+        return pl_error(PL_INVALID_ARGUMENT, "outputs box, prob and landmarks disagree on the number of faces");
+    face *faces = calloc((size_t)n + 1, sizeof *faces);
+    if (!faces) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    for (int64_t i = 0; i < n; i++) {
+        memcpy(faces[i].box, (const float *)box->data + 4 * i, sizeof faces[i].box);
+        faces[i].prob = ((const float *)prob->data)[i];
+        memcpy(faces[i].landmarks, (const float *)marks->data + 10 * i, sizeof faces[i].landmarks);
     }
-    int64_t n = st ? 0 : t[1]->count;
-    if (!st && (t[0]->count != 4 * n || t[2]->count != 10 * n))
-        st = pl_error(PL_INVALID_ARGUMENT, "outputs box, prob and landmarks disagree on the number of faces");
-    face *faces = st ? NULL : calloc((size_t)n + 1, sizeof *faces);
-    if (!st && !faces) st = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-    for (int64_t i = 0; !st && i < n; i++) {
-        memcpy(faces[i].box, (float *)t[0]->data + 4 * i, sizeof faces[i].box);
-        faces[i].prob = ((float *)t[1]->data)[i];
-        memcpy(faces[i].landmarks, (float *)t[2]->data + 10 * i, sizeof faces[i].landmarks);
-    }
-    for (int i = 0; i < 3; i++) pl_tensor_unref(t[i]);
     *out = faces;
     *n_out = n;
-    return st;
+    return NULL;
 }
 
-static void print_faces(const pl_cli *cli, const face *faces, int64_t n) {
+static void print_faces(const pl_cli *cli, const face *faces, int64_t n, const char *out_path) {
     if (cli->json) {
         printf("{\"faces\": [");
         for (int64_t i = 0; i < n; i++) {
             const face *f = &faces[i];
-            printf("%s\n  {\"prob\": %.6g, \"box\": [%.2f, %.2f, %.2f, %.2f], \"landmarks\": [", i ? "," : "", f->prob,
+            printf("%s\n  {\"prob\": %.9g, \"box\": [%.9g, %.9g, %.9g, %.9g], \"landmarks\": [", i ? "," : "", f->prob,
                    f->box[0], f->box[1], f->box[2], f->box[3]);
-            for (int k = 0; k < 10; k++) printf("%s%.2f", k ? ", " : "", f->landmarks[k]);
+            for (int k = 0; k < 10; k++) printf("%s%.9g", k ? ", " : "", f->landmarks[k]);
             printf("]}");
         }
-        printf("\n]}\n");
+        printf("\n], \"picture\": \"%s\"}\n", out_path);
         return;
     }
     printf("%lld face%s\n", (long long)n, n == 1 ? "" : "s");
-    if (!n) return;
-    printf("  #   score     x1      y1      x2      y2\n");
+    if (n) printf("  #   score     x1      y1      x2      y2\n");
     for (int64_t i = 0; i < n; i++) {
         const face *f = &faces[i];
         printf("%3lld  %.4f  %6.1f  %6.1f  %6.1f  %6.1f\n", (long long)i + 1, f->prob, f->box[1], f->box[0], f->box[3],
@@ -143,68 +174,48 @@ static void draw_faces(pl_image *img, const face *faces, int64_t n) {
 int pl_cli_detect(pl_cli *cli, int argc, char **argv) {
     detect_params p = {.min_size = 40, .thresholds = {0.6f, 0.7f, 0.7f}, .factor = 0.709f, .out_path = "faces.png"};
     const char *model, *image_path;
-    if (parse_args(argc, argv, &p, &model, &image_path)) {
-        fprintf(stderr, "usage: plinth-cli detect MODEL IMAGE [-o OUT.png|OUT.jpg] [--min-size 40]\n"
-                        "                  [--thresholds 0.6,0.7,0.7] [--factor 0.709]\n");
-        return 2;
-    }
+    if (parse_args(argc, argv, &p, &model, &image_path)) return pl_cli_usage(pl_cli_detect_usage);
     pl_image img;
     pl_status st = pl_image_read(image_path, &img);
     if (st) return pl_cli_fail(cli, st);
 
-    /* The picture as float BGR, the way cv2.imread(...).astype(np.float32) gives it. */
-    size_t count = (size_t)img.width * img.height * 3;
-    float *pixels = malloc(count * sizeof(float) + 1);
-    if (!pixels) {
-        pl_image_free(&img);
-        return pl_cli_fail(cli, pl_error(PL_RESOURCE_EXHAUSTED, "out of memory"));
-    }
-    for (size_t i = 0; i < count; i++) pixels[i] = img.bgr[i];
-
-    Tensorflow__TensorProto tensors[4];
-    Tensorflow__TensorShapeProto shapes[4];
-    Tensorflow__TensorShapeProto__Dim dims[4][3];
-    Tensorflow__TensorShapeProto__Dim *dim_ptrs[4][3];
-    const int64_t image_dims[3] = {img.height, img.width, 3}, three = 3;
-    float_proto(&tensors[0], &shapes[0], dims[0], dim_ptrs[0], 3, image_dims, pixels, count);
-    float_proto(&tensors[1], &shapes[1], dims[1], dim_ptrs[1], 0, NULL, &p.min_size, 1);
-    float_proto(&tensors[2], &shapes[2], dims[2], dim_ptrs[2], 1, &three, p.thresholds, 3);
-    float_proto(&tensors[3], &shapes[3], dims[3], dim_ptrs[3], 0, NULL, &p.factor, 1);
-    const char *names[4] = {"input", "min_size", "thresholds", "factor"};
-    Tensorflow__Serving__PredictRequest__InputsEntry entries[4], *entry_ptrs[4];
-    for (int i = 0; i < 4; i++) {
-        tensorflow__serving__predict_request__inputs_entry__init(&entries[i]);
-        entries[i].key = (char *)names[i];
-        entries[i].value = &tensors[i];
-        entry_ptrs[i] = &entries[i];
-    }
-    Tensorflow__Serving__PredictRequest req = TENSORFLOW__SERVING__PREDICT_REQUEST__INIT;
-    Tensorflow__Serving__ModelSpec spec;
-    Google__Protobuf__Int64Value version;
-    pl_cli_fill_spec(cli, model, &spec, &version);
-    req.model_spec = &spec;
-    req.n_inputs = 4;
-    req.inputs = entry_ptrs;
-
-    pl_rpc *rpc;
-    ProtobufCMessage *reply = NULL;
-    st = pl_cli_connect(cli, &rpc);
-    if (!st)
-        st = pl_rpc_call(rpc, "/tensorflow.serving.PredictionService/Predict", &req.base,
-                         &tensorflow__serving__predict_response__descriptor, cli->timeout, &reply);
-    free(pixels);
+    pl_client *c = NULL;
+    pl_client_signatures sigs = {0};
+    pl_client_outputs outs = {0};
+    const pl_signature *sig = NULL;
+    pl_tensor *inputs[4] = {0};
     face *faces = NULL;
     int64_t n = 0;
-    if (!st) st = read_faces((Tensorflow__Serving__PredictResponse *)reply, &faces, &n);
+    bool from_server = true;
+    st = pl_client_open(cli, &c);
+    if (!st) st = pl_client_metadata(c, model, &sigs);
     if (!st) {
-        print_faces(cli, faces, n);
+        from_server = false;
+        st = pl_client_find_signature(&sigs, cli->signature, &sig);
+    }
+    if (!st) st = check_detector(model, sig);
+    if (!st) st = make_inputs(&img, &p, inputs);
+    if (!st) {
+        from_server = true;
+        st = pl_client_predict(c, model, sig, 4, input_names, inputs, 3, output_names, &outs);
+    }
+    if (!st) {
+        from_server = false;
+        st = read_faces(&outs, &faces, &n);
+    }
+    if (!st) {
         draw_faces(&img, faces, n);
         st = pl_image_write(&img, p.out_path);
-        if (!st && !cli->json) printf("wrote %s\n", p.out_path);
+    }
+    if (!st) {
+        print_faces(cli, faces, n, p.out_path);
+        if (!cli->json) printf("wrote %s\n", p.out_path);
     }
     free(faces);
-    if (reply) protobuf_c_message_free_unpacked(reply, NULL);
-    pl_rpc_close(rpc);
+    for (int i = 0; i < 4; i++) pl_tensor_unref(inputs[i]);
+    pl_client_outputs_deinit(&outs);
+    pl_client_signatures_deinit(&sigs);
+    pl_client_close(c);
     pl_image_free(&img);
-    return st ? pl_cli_fail(cli, st) : 0;
+    return st ? pl_cli_fail_model(cli, from_server ? model : NULL, st) : 0;
 }

@@ -2,55 +2,46 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "base/strbuf.h"
 #include "cli/cli.h"
-#include "cli/spec.h"
-#include "tensorflow_serving/apis/get_model_status.pb-c.h"
+#include "cli/client.h"
+#include "cli/show.h"
 
-static const char *state_name(int state) {
-    switch (state) {
-    case 10: return "START";
-    case 20: return "LOADING";
-    case 30: return "AVAILABLE";
-    case 40: return "UNLOADING";
-    case 50: return "END";
-    default: return "UNKNOWN";
-    }
-}
+const char pl_cli_status_usage[] = "usage: plinth-cli [--server HOST:PORT | --rest [HOST:PORT]] status MODEL\n"
+                                   "  the versions of MODEL the server knows and their states (AVAILABLE, LOADING, ...)\n";
 
 int pl_cli_status(pl_cli *cli, int argc, char **argv) {
-    if (argc != 1) {
-        fprintf(stderr, "usage: plinth-cli status MODEL\n");
-        return 2;
+    if (argc != 1 || argv[0][0] == '-') return pl_cli_usage(pl_cli_status_usage);
+    const char *model = argv[0];
+    pl_client *c;
+    pl_client_version *v = NULL;
+    int n = 0;
+    pl_status st = pl_client_open(cli, &c);
+    if (!st) {
+        st = pl_client_status(c, model, &v, &n);
+        pl_client_close(c);
     }
-    Tensorflow__Serving__GetModelStatusRequest req = TENSORFLOW__SERVING__GET_MODEL_STATUS_REQUEST__INIT;
-    Tensorflow__Serving__ModelSpec spec;
-    Google__Protobuf__Int64Value version;
-    pl_cli_fill_spec(cli, argv[0], &spec, &version);
-    req.model_spec = &spec;
-
-    pl_rpc *rpc;
-    pl_status st = pl_cli_connect(cli, &rpc);
-    ProtobufCMessage *reply = NULL;
-    if (!st)
-        st = pl_rpc_call(rpc, "/tensorflow.serving.ModelService/GetModelStatus", &req.base,
-                         &tensorflow__serving__get_model_status_response__descriptor, cli->timeout, &reply);
-    if (st) {
-        pl_rpc_close(rpc);
-        return pl_cli_fail(cli, st);
+    if (st) return pl_cli_fail_model(cli, model, st);
+    if (cli->json) {
+        pl_strbuf b;
+        pl_strbuf_init(&b, 0);
+        pl_strbuf_puts(&b, "{\"model\": ");
+        pl_cli_json_string(&b, model);
+        pl_strbuf_puts(&b, ", \"versions\": [");
+        for (int i = 0; i < n; i++) {
+            pl_strbuf_printf(&b, "%s{\"version\": %" PRId64 ", \"state\": \"%s\", \"error\": ", i ? ", " : "",
+                             v[i].version, v[i].state);
+            pl_cli_json_string(&b, v[i].error);
+            pl_strbuf_putc(&b, '}');
+        }
+        pl_strbuf_puts(&b, "]}");
+        if (!pl_strbuf_status(&b)) printf("%s\n", b.data);
+        pl_strbuf_deinit(&b);
+    } else {
+        printf("model %s\n", model);
+        for (int i = 0; i < n; i++)
+            printf("  version %" PRId64 ": %s%s%s\n", v[i].version, v[i].state, *v[i].error ? " - " : "", v[i].error);
     }
-    Tensorflow__Serving__GetModelStatusResponse *res = (Tensorflow__Serving__GetModelStatusResponse *)reply;
-    if (cli->json) printf("{\"model\": \"%s\", \"versions\": [", argv[0]);
-    else printf("model %s\n", argv[0]);
-    for (size_t i = 0; i < res->n_model_version_status; i++) {
-        Tensorflow__Serving__ModelVersionStatus *v = res->model_version_status[i];
-        const char *err = v->status && v->status->error_message ? v->status->error_message : "";
-        if (cli->json)
-            printf("%s{\"version\": %" PRId64 ", \"state\": \"%s\"}", i ? ", " : "", v->version, state_name(v->state));
-        else
-            printf("  version %" PRId64 ": %s%s%s\n", v->version, state_name(v->state), *err ? " - " : "", err);
-    }
-    if (cli->json) printf("]}\n");
-    protobuf_c_message_free_unpacked(reply, NULL);
-    pl_rpc_close(rpc);
+    pl_client_versions_free(v, n);
     return 0;
 }

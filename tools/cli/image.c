@@ -3,6 +3,7 @@
 #include "cli/image.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -68,7 +69,7 @@ static pl_status read_jpeg(const char *path, FILE *f, pl_image *out) {
 
 static pl_status write_jpeg(const pl_image *img, const char *path) {
     FILE *f = fopen(path, "wb");
-    if (!f) return pl_error(PL_INVALID_ARGUMENT, "cannot write %s", path);
+    if (!f) return pl_error(PL_PERMISSION_DENIED, "cannot write %s: %s", path, strerror(errno));
     struct jpeg_compress_struct cinfo;
     struct jpeg_error err;
     cinfo.err = jpeg_std_error(&err.mgr);
@@ -138,8 +139,9 @@ static pl_status write_png(const pl_image *img, const char *path) {
     }
     FILE *f = fopen(path, "wb");
     if (!f) {
+        pl_status st = pl_error(PL_PERMISSION_DENIED, "cannot write %s: %s", path, strerror(errno));
         free(rgb);
-        return pl_error(PL_INVALID_ARGUMENT, "cannot write %s", path);
+        return st;
     }
     spng_ctx *ctx = spng_ctx_new(SPNG_CTX_ENCODER);
     spng_set_png_file(ctx, f);
@@ -155,7 +157,7 @@ static pl_status write_png(const pl_image *img, const char *path) {
 
 pl_status pl_image_read(const char *path, pl_image *out) {
     FILE *f = fopen(path, "rb");
-    if (!f) return pl_error(PL_NOT_FOUND, "cannot open %s", path);
+    if (!f) return pl_error(errno == ENOENT ? PL_NOT_FOUND : PL_PERMISSION_DENIED, "cannot read picture %s: %s", path, strerror(errno));
     unsigned char magic[8] = {0};
     size_t got = fread(magic, 1, sizeof magic, f);
     rewind(f);
@@ -165,7 +167,7 @@ pl_status pl_image_read(const char *path, pl_image *out) {
     else if (got == 8 && !memcmp(magic, "\x89PNG\r\n\x1a\n", 8))
         st = read_png(path, f, out);
     else
-        st = pl_error(PL_INVALID_ARGUMENT, "%s: not a JPEG or PNG picture", path);
+        st = pl_error(PL_INVALID_ARGUMENT, "%s is not a JPEG or PNG picture", path);
     fclose(f);
     return st;
 }

@@ -19,9 +19,14 @@ pl_status pl_rpc_connect(const char *target, pl_rpc **out) {
     grpc_init();
     pl_rpc *rpc = calloc(1, sizeof *rpc);
     if (!rpc) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-    /* Like TensorFlow Serving's own clients, accept replies of any size. */
-    grpc_arg arg = {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, .value.integer = -1};
-    grpc_channel_args args = {.num_args = 1, .args = &arg};
+    /* Like TensorFlow Serving's own clients, accept replies of any size. A
+     * local subchannel pool gives each pl_rpc its own connection, so the load
+     * generator's clients are separate connections, as separate processes are. */
+    grpc_arg arg[2] = {
+        {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, .value.integer = -1},
+        {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, .value.integer = 1},
+    };
+    grpc_channel_args args = {.num_args = 2, .args = arg};
     grpc_channel_credentials *creds = grpc_insecure_credentials_create();
     rpc->channel = grpc_channel_create(target, creds, &args);
     grpc_channel_credentials_release(creds);
@@ -42,18 +47,8 @@ void pl_rpc_close(pl_rpc *rpc) {
     grpc_shutdown();
 }
 
-static grpc_byte_buffer *pack(const ProtobufCMessage *msg) {
-    size_t n = protobuf_c_message_get_packed_size(msg);
-    grpc_slice slice = grpc_slice_malloc(n);
-    protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(slice));
-    grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&slice, 1);
-    grpc_slice_unref(slice);
-    return bb;
-}
-
-pl_status pl_rpc_call(pl_rpc *rpc, const char *method, const ProtobufCMessage *request,
-                      const ProtobufCMessageDescriptor *reply_desc, double timeout_seconds,
-                      ProtobufCMessage **reply) {
+pl_status pl_rpc_call_raw(pl_rpc *rpc, const char *method, const void *data, size_t len, double timeout_seconds,
+                          void **reply, size_t *reply_len) {
     gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
                                          gpr_time_from_millis((int64_t)(timeout_seconds * 1000), GPR_TIMESPAN));
     grpc_slice method_slice = grpc_slice_from_copied_string(method);
@@ -61,7 +56,9 @@ pl_status pl_rpc_call(pl_rpc *rpc, const char *method, const ProtobufCMessage *r
                                                NULL, deadline, NULL);
     grpc_slice_unref(method_slice);
 
-    grpc_byte_buffer *send = pack(request), *recv = NULL;
+    grpc_slice payload = grpc_slice_from_copied_buffer(data, len);
+    grpc_byte_buffer *send = grpc_raw_byte_buffer_create(&payload, 1), *recv = NULL;
+    grpc_slice_unref(payload);
     grpc_metadata_array initial, trailing;
     grpc_metadata_array_init(&initial);
     grpc_metadata_array_init(&trailing);
@@ -94,14 +91,15 @@ pl_status pl_rpc_call(pl_rpc *rpc, const char *method, const ProtobufCMessage *r
             gpr_free(msg);
         } else if (!recv) {
             st = pl_error(PL_INTERNAL, "the server sent no reply to %s", method);
-        } else {
+        } else if (reply) {
             grpc_byte_buffer_reader reader;
             grpc_byte_buffer_reader_init(&reader, recv);
             grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
             grpc_byte_buffer_reader_destroy(&reader);
-            *reply = protobuf_c_message_unpack(reply_desc, NULL, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
+            *reply_len = GRPC_SLICE_LENGTH(all);
+            if ((*reply = malloc(*reply_len + 1))) memcpy(*reply, GRPC_SLICE_START_PTR(all), *reply_len);
+            else st = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
             grpc_slice_unref(all);
-            if (!*reply) st = pl_error(PL_DATA_LOSS, "the reply to %s does not parse", method);
         }
     }
     grpc_byte_buffer_destroy(send);
@@ -110,5 +108,22 @@ pl_status pl_rpc_call(pl_rpc *rpc, const char *method, const ProtobufCMessage *r
     grpc_metadata_array_destroy(&initial);
     grpc_metadata_array_destroy(&trailing);
     grpc_call_unref(call);
+    return st;
+}
+
+pl_status pl_rpc_call(pl_rpc *rpc, const char *method, const ProtobufCMessage *request,
+                      const ProtobufCMessageDescriptor *reply_desc, double timeout_seconds,
+                      ProtobufCMessage **reply) {
+    size_t n = protobuf_c_message_get_packed_size(request);
+    uint8_t *data = malloc(n + 1);
+    if (!data) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    protobuf_c_message_pack(request, data);
+    void *bytes = NULL;
+    size_t len = 0;
+    pl_status st = pl_rpc_call_raw(rpc, method, data, n, timeout_seconds, &bytes, &len);
+    free(data);
+    if (!st && !(*reply = protobuf_c_message_unpack(reply_desc, NULL, len, bytes)))
+        st = pl_error(PL_DATA_LOSS, "the reply to %s does not parse", method);
+    free(bytes);
     return st;
 }

@@ -1,0 +1,216 @@
+"""plinth-cli's offline commands, with no server: `inspect` reports what a
+model directory holds (checked against the GraphDef read with Python's
+protobuf), and `convert` writes a SavedModel that Python's protobuf parses,
+that carries the frozen graph unchanged with the signature plinth derives,
+and that plinth serves with outputs identical to the frozen graph's."""
+import collections
+import os
+import shutil
+import tempfile
+import unittest
+
+import cv2
+import numpy as np
+
+import clilib
+import tfs
+from clilib import run, run_json
+from graphlib import graph, node, placeholder
+from tensorflow.core.framework import graph_pb2
+from tensorflow.core.protobuf import saved_model_pb2
+from tensorflow_serving.apis import get_model_metadata_pb2
+from tensorflow_serving.apis import predict_pb2
+
+
+def read_graph(path):
+    g = graph_pb2.GraphDef()
+    with open(path, "rb") as f:
+        g.ParseFromString(f.read())
+    return g
+
+
+class Inspect(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="plinth-inspect-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def test_mtcnn_histogram_matches_the_graph(self):
+        doc = run_json("inspect", clilib.MTCNN)
+        self.assertEqual([v["version"] for v in doc["versions"]], [1])
+        v = doc["versions"][0]
+        self.assertEqual(v["format"], "tensorflow_graphdef")
+        self.assertTrue(v["loads"], v["load_error"])
+        g = read_graph(clilib.MTCNN_PB)
+        self.assertEqual(v["nodes"], len(g.node))
+        self.assertEqual(v["ops"], dict(collections.Counter(n.op for n in g.node)))
+        self.assertEqual(v["unsupported"], {})
+        sig = v["signatures"]["serving_default"]
+        self.assertEqual(sorted(sig["inputs"]), ["factor", "input", "min_size", "thresholds"])
+        self.assertEqual(sig["inputs"]["input"]["shape"], [-1, -1, 3])
+        self.assertIsNone(sig["inputs"]["min_size"]["shape"])
+        self.assertEqual(sorted(sig["outputs"]), ["box", "landmarks", "prob"])
+
+    def test_text_report(self):
+        code, out, err = run("inspect", clilib.MTCNN)
+        self.assertEqual(code, 0, err)
+        self.assertIn("1 version (1)", out)
+        self.assertIn("frozen GraphDef (tensorflow_graphdef)", out)
+        self.assertIn("loads       yes", out)
+        self.assertIn("signature 'serving_default'", out)
+        self.assertIn("unsupported none", out)
+
+    def test_versions_keep_their_directory_names(self):
+        doc = run_json("inspect", tfs.testdata("saved_model_half_plus_two_2_versions"))
+        names = sorted(os.listdir(tfs.testdata("saved_model_half_plus_two_2_versions")))
+        want = sorted(int(n) for n in names if n.isdigit())
+        self.assertEqual([v["version"] for v in doc["versions"]], want)
+        for v in doc["versions"]:
+            self.assertEqual(v["format"], "tensorflow_savedmodel")
+            self.assertTrue(v["loads"], v["load_error"])
+            self.assertIn("serving_default", v["signatures"])
+
+    def test_unsupported_ops_are_listed_with_their_nodes(self):
+        g = graph([placeholder("x", np.float32), node("a", "NoSuchOp", ["x"]), node("b", "NoSuchOp", ["a"]),
+                   node("c", "Relu", ["b"], T=np.float32), node("d", "my_fn", ["c"])])
+        fn = g.library.function.add()
+        fn.signature.name = "my_fn"
+        fn.node_def.add(name="inner", op="AlsoMissing")
+        fn.node_def.add(name="fine", op="Identity")
+        d = os.path.join(self.tmp, "m", "3")
+        os.makedirs(d)
+        with open(os.path.join(d, "model.pb"), "wb") as f:
+            f.write(g.SerializeToString())
+        doc = run_json("inspect", os.path.join(self.tmp, "m"))
+        v = doc["versions"][0]
+        self.assertEqual(v["version"], 3)
+        self.assertFalse(v["loads"])
+        self.assertIn("NoSuchOp", v["load_error"])
+        self.assertEqual(v["unsupported"], {"NoSuchOp": ["a", "b"], "AlsoMissing": ["my_fn/inner"]})
+        self.assertEqual(v["ops"], {"NoSuchOp": 2, "Placeholder": 1, "Relu": 1, "my_fn": 1, "AlsoMissing": 1,
+                                    "Identity": 1})
+        self.assertEqual(v["nodes"], 7)
+        code, out, _ = run("inspect", os.path.join(self.tmp, "m"))
+        self.assertEqual(code, 0)
+        self.assertIn("NoSuchOp (2 nodes): a, b", out)
+        self.assertIn("AlsoMissing (1 node): my_fn/inner", out)
+
+    def test_errors(self):
+        code, out, err = run("inspect", os.path.join(self.tmp, "nothing"))
+        self.assertEqual(code, 1)
+        self.assertEqual(err.strip(), "plinth-cli: %s does not exist" % os.path.join(self.tmp, "nothing"))
+        os.makedirs(os.path.join(self.tmp, "empty", "1"))
+        code, out, err = run("inspect", os.path.join(self.tmp, "empty"))
+        self.assertEqual(code, 1)
+        self.assertIn("holds no saved_model.pb", err)
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
+        bad = os.path.join(self.tmp, "bad.pb")
+        with open(bad, "wb") as f:
+            f.write(b"\xff\xff\xff\xff not a graph")
+        code, out, err = run("inspect", bad)
+        self.assertEqual(code, 1)
+        self.assertIn("is not a binary GraphDef", err)
+
+
+class Convert(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="plinth-convert-")
+        cls.out = os.path.join(cls.tmp, "mtcnn_saved")
+        code, out, err = run("convert", clilib.MTCNN_PB, cls.out)
+        assert code == 0, err
+        cls.stdout = out
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def saved_model(self):
+        sm = saved_model_pb2.SavedModel()
+        with open(os.path.join(self.out, "1", "saved_model.pb"), "rb") as f:
+            sm.ParseFromString(f.read())
+        return sm
+
+    def test_layout_and_protobuf(self):
+        self.assertEqual(sorted(os.listdir(self.out)), ["1"])
+        self.assertEqual(os.listdir(os.path.join(self.out, "1")), ["saved_model.pb"])
+        self.assertIn("wrote %s/1/saved_model.pb" % self.out, self.stdout)
+        sm = self.saved_model()
+        self.assertEqual(sm.saved_model_schema_version, 1)
+        self.assertEqual(len(sm.meta_graphs), 1)
+        mg = sm.meta_graphs[0]
+        self.assertEqual(list(mg.meta_info_def.tags), ["serve"])
+        self.assertEqual(mg.graph_def.SerializeToString(), read_graph(clilib.MTCNN_PB).SerializeToString())
+        self.assertEqual(list(mg.signature_def), ["serving_default"])
+        self.assertFalse(mg.HasField("saver_def"))
+
+    def test_signature_is_the_one_plinth_derives(self):
+        with tfs.Server(model_name="mtcnn", model_path=clilib.MTCNN) as s:
+            req = get_model_metadata_pb2.GetModelMetadataRequest()
+            req.model_spec.name = "mtcnn"
+            req.metadata_field.append("signature_def")
+            res = s.predict_stub().GetModelMetadata(req, timeout=10)
+        sigs = get_model_metadata_pb2.SignatureDefMap()
+        res.metadata["signature_def"].Unpack(sigs)
+        self.assertEqual(self.saved_model().meta_graphs[0].signature_def["serving_default"],
+                         sigs.signature_def["serving_default"])
+
+    def test_plinth_serves_it_with_identical_outputs(self):
+        config = os.path.join(self.tmp, "two.config")
+        with open(config, "w") as f:
+            f.write('model_config_list { config { name: "frozen" base_path: "%s" model_platform: "tensorflow" }\n'
+                    '  config { name: "converted" base_path: "%s" model_platform: "tensorflow" } }\n'
+                    % (clilib.MTCNN, self.out))
+        img = cv2.imread(clilib.TEST_IMAGE).astype(np.float32)
+        outs = {}
+        with tfs.Server(model_config_file=config) as s:
+            for name in ("frozen", "converted"):
+                req = predict_pb2.PredictRequest()
+                req.model_spec.name = name
+                for key, value in (("input", img), ("min_size", np.float32(40)),
+                                   ("thresholds", np.array([0.6, 0.7, 0.7], np.float32)),
+                                   ("factor", np.float32(0.709))):
+                    t = req.inputs[key]
+                    t.dtype = 1
+                    for d in np.shape(value):
+                        t.tensor_shape.dim.add().size = d
+                    t.tensor_content = np.ascontiguousarray(value, np.float32).tobytes()
+                res = s.predict_stub().Predict(req, timeout=60)
+                self.assertEqual(res.model_spec.name, name)
+                outs[name] = {k: v.SerializeToString() for k, v in res.outputs.items()}
+        self.assertEqual(sorted(outs["converted"]), ["box", "landmarks", "prob"])
+        self.assertEqual(outs["converted"], outs["frozen"])
+
+    def test_refuses_to_overwrite_and_force_replaces(self):
+        code, out, err = run("convert", clilib.MTCNN_PB, self.out)
+        self.assertEqual(code, 1)
+        self.assertIn("already exists (--force replaces it)", err)
+        other = os.path.join(self.tmp, "other")
+        code, out, err = run("convert", clilib.MTCNN_PB, other, "--version", "7")
+        self.assertEqual(code, 0, err)
+        code, out, err = run("convert", clilib.MTCNN_PB, other, "--version", "7", "--force")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(sorted(os.listdir(other)), ["7"])
+        self.assertEqual(os.listdir(os.path.join(other, "7")), ["saved_model.pb"])
+
+    def test_refuses_a_saved_model_and_bad_input(self):
+        code, out, err = run("convert", os.path.join(self.out, "1"), os.path.join(self.tmp, "again"))
+        self.assertEqual(code, 1)
+        self.assertIn("is already a SavedModel", err)
+        code, out, err = run("convert", os.path.join(self.tmp, "missing.pb"), os.path.join(self.tmp, "again"))
+        self.assertEqual(code, 1)
+        self.assertIn("does not exist", err)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "again")))
+        g = graph([placeholder("x", np.float32), node("y", "NoSuchOp", ["x"])])
+        bad = os.path.join(self.tmp, "unsupported.pb")
+        with open(bad, "wb") as f:
+            f.write(g.SerializeToString())
+        code, out, err = run("convert", bad, os.path.join(self.tmp, "again"))
+        self.assertEqual(code, 1)
+        self.assertIn("Op type not registered 'NoSuchOp'", err)
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,229 @@
+/* plinth-cli convert FROZEN.pb OUTDIR: wraps a frozen GraphDef in a SavedModel
+ * that TensorFlow Serving itself can load — OUTDIR/<version>/saved_model.pb
+ * holding one MetaGraphDef tagged "serve", the graph unchanged, and the
+ * serving_default signature plinth derives for the frozen graph (taken from
+ * plinth's own loader, so both servers expose the same signature). A frozen
+ * graph has no variables, so no variables/ directory is written: TensorFlow's
+ * loader skips the restore when variables.index is absent. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/file.h"
+#include "base/log.h"
+#include "cli/cli.h"
+#include "cli/modelfile.h"
+#include "runtime/model.h"
+
+const char pl_cli_convert_usage[] =
+    "usage: plinth-cli convert FROZEN.pb OUTDIR [--version N] [--force]\n"
+    "  writes OUTDIR/N/saved_model.pb (N defaults to 1): a SavedModel TensorFlow Serving can load, with\n"
+    "  the frozen graph unchanged and the serving_default signature plinth derives for it.\n"
+    "  FROZEN.pb may also be a directory holding one .pb. --force replaces an existing OUTDIR/N.\n";
+
+/* TensorInfo for one signature tensor. Everything lives in `arena`-like
+ * storage the caller frees with free_sig_protos. */
+typedef struct info_storage {
+    Tensorflow__TensorInfo info;
+    Tensorflow__TensorShapeProto shape;
+    Tensorflow__TensorShapeProto__Dim dims[PL_MAX_RANK];
+    Tensorflow__TensorShapeProto__Dim *dim_ptrs[PL_MAX_RANK];
+    Tensorflow__SignatureDef__InputsEntry entry;
+} info_storage;
+
+static void fill_info(info_storage *s, const pl_tensor_info *t) {
+    tensorflow__tensor_info__init(&s->info);
+    tensorflow__tensor_shape_proto__init(&s->shape);
+    s->info.encoding_case = TENSORFLOW__TENSOR_INFO__ENCODING_NAME;
+    s->info.name = t->tensor_name;
+    s->info.dtype = (Tensorflow__DataType)t->dtype;
+    s->info.tensor_shape = &s->shape;
+    if (t->rank < 0) {
+        s->shape.unknown_rank = true;
+    } else {
+        for (int d = 0; d < t->rank; d++) {
+            tensorflow__tensor_shape_proto__dim__init(&s->dims[d]);
+            s->dims[d].size = t->dims[d];
+            s->dim_ptrs[d] = &s->dims[d];
+        }
+        s->shape.n_dim = (size_t)t->rank;
+        s->shape.dim = s->dim_ptrs;
+    }
+    tensorflow__signature_def__inputs_entry__init(&s->entry);
+    s->entry.key = t->alias;
+    s->entry.value = &s->info;
+}
+
+/* Packs the SavedModel for `graph` and `sig` into a malloc'd buffer. */
+static pl_status pack_saved_model(Tensorflow__GraphDef *graph, const pl_signature *sig, uint8_t **data, size_t *len) {
+    int n = sig->num_inputs + sig->num_outputs;
+    info_storage *infos = calloc((size_t)n + 1, sizeof *infos);
+    Tensorflow__SignatureDef__InputsEntry **entries = calloc((size_t)n + 1, sizeof *entries);
+    if (!infos || !entries) {
+        free(infos);
+        free(entries);
+        return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        fill_info(&infos[i], i < sig->num_inputs ? &sig->inputs[i] : &sig->outputs[i - sig->num_inputs]);
+        entries[i] = &infos[i].entry;
+    }
+    Tensorflow__SignatureDef def = TENSORFLOW__SIGNATURE_DEF__INIT;
+    def.n_inputs = (size_t)sig->num_inputs;
+    def.inputs = entries;
+    def.n_outputs = (size_t)sig->num_outputs;
+    def.outputs = (Tensorflow__SignatureDef__OutputsEntry **)(entries + sig->num_inputs);
+    def.method_name = sig->method_name;
+
+    Tensorflow__MetaGraphDef__SignatureDefEntry sig_entry = TENSORFLOW__META_GRAPH_DEF__SIGNATURE_DEF_ENTRY__INIT;
+    sig_entry.key = sig->key;
+    sig_entry.value = &def;
+    Tensorflow__MetaGraphDef__SignatureDefEntry *sig_entries[1] = {&sig_entry};
+    char *tags[1] = {"serve"};
+    Tensorflow__MetaGraphDef__MetaInfoDef info = TENSORFLOW__META_GRAPH_DEF__META_INFO_DEF__INIT;
+    info.n_tags = 1;
+    info.tags = tags;
+    Tensorflow__MetaGraphDef meta = TENSORFLOW__META_GRAPH_DEF__INIT;
+    meta.meta_info_def = &info;
+    meta.graph_def = graph;
+    meta.n_signature_def = 1;
+    meta.signature_def = sig_entries;
+    Tensorflow__MetaGraphDef *metas[1] = {&meta};
+    Tensorflow__SavedModel saved = TENSORFLOW__SAVED_MODEL__INIT;
+    saved.saved_model_schema_version = 1;
+    saved.n_meta_graphs = 1;
+    saved.meta_graphs = metas;
+
+    pl_status st = NULL;
+    *len = tensorflow__saved_model__get_packed_size(&saved);
+    if (*len > (size_t)INT32_MAX) st = pl_error(PL_RESOURCE_EXHAUSTED, "the SavedModel would pass protobuf's 2 GB limit");
+    else if (!(*data = malloc(*len + 1))) st = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    else tensorflow__saved_model__pack(&saved, *data);
+    free(infos);
+    free(entries);
+    return st;
+}
+
+static pl_status write_file(const char *path, const uint8_t *data, size_t len) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return pl_error(PL_PERMISSION_DENIED, "cannot write %s: %s", path, strerror(errno));
+    bool ok = fwrite(data, 1, len, f) == len;
+    ok = (fclose(f) == 0) && ok;
+    return ok ? NULL : pl_error(PL_DATA_LOSS, "cannot write %s: %s", path, strerror(errno));
+}
+
+/* Loads the written SavedModel back and checks plinth sees the same signature. */
+static pl_status check_written(const char *dir, const pl_signature *want) {
+    pl_model *m;
+    PL_TRY(pl_model_load(dir, NULL, &m));
+    const pl_signature *got = pl_model_find_signature(m, want->key);
+    pl_status st = NULL;
+    if (!got || got->num_inputs != want->num_inputs || got->num_outputs != want->num_outputs)
+        st = pl_error(PL_INTERNAL, "the written SavedModel does not carry the derived signature");
+    for (int i = 0; !st && i < want->num_inputs + want->num_outputs; i++) {
+        const pl_tensor_info *a = i < want->num_inputs ? &want->inputs[i] : &want->outputs[i - want->num_inputs];
+        const pl_tensor_info *b = i < want->num_inputs ? &got->inputs[i] : &got->outputs[i - want->num_inputs];
+        bool same = !strcmp(a->alias, b->alias) && !strcmp(a->tensor_name, b->tensor_name) && a->dtype == b->dtype &&
+                    a->rank == b->rank;
+        for (int d = 0; same && d < a->rank; d++) same = a->dims[d] == b->dims[d];
+        if (!same) st = pl_error(PL_INTERNAL, "the written SavedModel's signature differs at '%s'", a->alias);
+    }
+    pl_model_free(m);
+    return st;
+}
+
+typedef struct convert_args {
+    const char *input, *outdir;
+    int64_t version;
+    bool force;
+} convert_args;
+
+static int parse(int argc, char **argv, convert_args *a) {
+    *a = (convert_args){.version = 1};
+    for (int i = 0; i < argc; i++) {
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--version") && next) {
+            char *end;
+            a->version = strtoll(argv[++i], &end, 10);
+            if (*end || a->version < 0) return -1;
+        } else if (!strcmp(argv[i], "--force")) {
+            a->force = true;
+        } else if (argv[i][0] == '-') {
+            return -1;
+        } else if (!a->input) {
+            a->input = argv[i];
+        } else if (!a->outdir) {
+            a->outdir = argv[i];
+        } else {
+            return -1;
+        }
+    }
+    return a->input && a->outdir ? 0 : -1;
+}
+
+int pl_cli_convert(pl_cli *cli, int argc, char **argv) {
+    convert_args a;
+    if (parse(argc, argv, &a)) return pl_cli_usage(pl_cli_convert_usage);
+    if (!getenv("PLINTH_LOG_LEVEL")) pl_log_set_level(PL_LOG_WARNING);
+    char vname[32], tmpname[64];
+    snprintf(vname, sizeof vname, "%" PRId64, a.version);
+    snprintf(tmpname, sizeof tmpname, ".%s.converting-%ld", vname, (long)getpid());
+    char *final_dir = pl_path_join(a.outdir, vname), *tmp_dir = pl_path_join(a.outdir, tmpname);
+    char *tmp_file = tmp_dir ? pl_path_join(tmp_dir, "saved_model.pb") : NULL;
+    pl_cli_model_file in = {0};
+    pl_model *model = NULL;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    bool made_tmp = false;
+    pl_status st = final_dir && tmp_file ? NULL : pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+
+    if (!st) st = pl_cli_model_file_read(a.input, &in);
+    if (!st && in.saved)
+        st = pl_error(PL_INVALID_ARGUMENT, "%s is already a SavedModel; convert takes a frozen graph (.pb)", a.input);
+    /* plinth's own loader derives the signature: the converted model then
+     * shows TensorFlow Serving clients exactly what plinth shows them. */
+    if (!st) st = pl_model_load(in.path, NULL, &model);
+    const pl_signature *sig = st ? NULL : pl_model_find_signature(model, "serving_default");
+    if (!st && !sig) st = pl_error(PL_INTERNAL, "the frozen graph has no derived serving_default signature");
+    if (!st && pl_path_exists(final_dir) && !a.force)
+        st = pl_error(PL_ALREADY_EXISTS, "%s already exists (--force replaces it)", final_dir);
+    if (!st && mkdir(a.outdir, 0755) && errno != EEXIST)
+        st = pl_error(PL_PERMISSION_DENIED, "cannot create %s: %s", a.outdir, strerror(errno));
+    if (!st && mkdir(tmp_dir, 0755))
+        st = pl_error(PL_PERMISSION_DENIED, "cannot create %s: %s", tmp_dir, strerror(errno));
+    made_tmp = !st;
+    if (!st) st = pack_saved_model(in.frozen, sig, &data, &len);
+    if (!st) st = write_file(tmp_file, data, len);
+    if (!st) st = check_written(tmp_dir, sig);
+    /* The version appears whole: a server polling OUTDIR never sees a
+     * directory without its saved_model.pb. */
+    if (!st && a.force && pl_path_exists(final_dir)) {
+        char *old = pl_path_join(final_dir, "saved_model.pb");
+        if (old) unlink(old);
+        free(old);
+        if (rmdir(final_dir)) st = pl_error(PL_FAILED_PRECONDITION, "cannot replace %s: %s", final_dir, strerror(errno));
+    }
+    if (!st && rename(tmp_dir, final_dir))
+        st = pl_error(PL_PERMISSION_DENIED, "cannot create %s: %s", final_dir, strerror(errno));
+    if (!st) {
+        made_tmp = false;
+        printf("wrote %s/saved_model.pb (%zu bytes): signature '%s' with %d input%s and %d output%s\n", final_dir, len,
+               sig->key, sig->num_inputs, sig->num_inputs == 1 ? "" : "s", sig->num_outputs,
+               sig->num_outputs == 1 ? "" : "s");
+    }
+    if (made_tmp) {
+        unlink(tmp_file);
+        rmdir(tmp_dir);
+    }
+    free(data);
+    pl_model_free(model);
+    pl_cli_model_file_deinit(&in);
+    free(final_dir);
+    free(tmp_dir);
+    free(tmp_file);
+    return st ? pl_cli_fail(cli, st) : 0;
+}
