@@ -470,7 +470,10 @@ int main(int argc, char **argv) {
     pl_batching_params batching = {0};
     if (o.enable_batching) {
         st = batching_params(&o, &batching);
-        if (st) return fail(st);
+        if (st) {
+            pl_server_config_clear(&cfg);
+            return fail(st);
+        }
     }
 
     pl_serving_options sopt;

@@ -197,6 +197,25 @@ class NoWarmupFile(unittest.TestCase):
             self.assertIn("No warmup data file found at %s" % os.path.join(
                 HALF_PLUS_TWO, "00000123", "assets.extra", "tf_serving_warmup_requests"), s.output())
 
+    def test_reload_reports_metric_increases(self):
+        # HandleReloadConfigRequest reports how much each named metric's first
+        # point moved across the reload: here the records the new model's
+        # warmup read.
+        tmp = tempfile.mkdtemp(prefix="plinth-warmup-")
+        try:
+            counter = model_copy(tmp, COUNTER, "counter", tfrecord([predict_log("incr_counter")] * 4))
+            with tfs.Server(model_path=HALF_PLUS_TWO) as s:
+                req = model_management_pb2.ReloadConfigRequest()
+                text_format.Parse(config_text([("default", HALF_PLUS_TWO), ("counter", counter)]), req.config)
+                records = "/tensorflow/serving/model_warmup_records_read"
+                req.metric_names.extend([records, "/no/such/metric", records])
+                resp = s.model_stub().HandleReloadConfigRequest(req, timeout=60 * tfs.SLOW)
+                self.assertEqual(resp.status.error_code, 0)
+                self.assertEqual([(m.name, m.int64_value_increase) for m in resp.metric],
+                                 [(records, 4), ("/no/such/metric", 0)])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def test_disabled(self):
         tmp = tempfile.mkdtemp(prefix="plinth-warmup-")
         try:
