@@ -6,6 +6,7 @@
  * lets in-flight requests finish. */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -427,6 +428,12 @@ static int fail(pl_status st) {
 }
 
 int main(int argc, char **argv) {
+    /* Blocks of 1 MB and more (request images, activations) get their own
+     * mappings and go back to the system when freed. glibc otherwise raises
+     * this threshold to the largest block freed so far, after which every
+     * served image's memory stays in the heap for good (measured: 157 MB idle
+     * after one 1920x1080 MTCNN request, 21 MB before). */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     options o;
     options_defaults(&o);
     flag flags[MAX_FLAGS];

@@ -1,21 +1,96 @@
 /* Helpers every gRPC method shares: protobuf-c allocation from the call
  * arena, decoding, packing a response into a slice, and model specs to and
  * from their protobuf form. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/grpc_internal.h"
+#include "tensor/tensor_proto.h"
 #include "google/protobuf/wrappers.pb-c.h"
 
-static void *pb_alloc(void *data, size_t size) { return pl_arena_alloc(data, size); }
+/* A big block: this header, then the data at the next 64-byte boundary. */
+typedef struct big_block {
+    struct big_block *prev, *next;
+    size_t size;
+} big_block;
+#define BIG_HEADER ((size_t)64)
+
+static big_block *block_of(void *data) { return (big_block *)((char *)data - BIG_HEADER); }
+
+static void *pb_alloc(void *data, size_t size) {
+    pl__pb_pool *pool = data;
+    if (size < PL__PB_BIG || size > SIZE_MAX - BIG_HEADER) return pl_arena_alloc(pool->arena, size);
+    big_block *b = aligned_alloc(64, (size + BIG_HEADER + 63) / 64 * 64);
+    if (!b) return NULL;
+    b->size = size;
+    b->prev = NULL;
+    b->next = pool->big;
+    if (b->next) ((big_block *)b->next)->prev = b;
+    pool->big = b;
+    return (char *)b + BIG_HEADER;
+}
+
+static bool is_big(const pl__pb_pool *pool, void *ptr) {
+    for (big_block *b = pool->big; b; b = b->next)
+        if ((char *)b + BIG_HEADER == ptr) return true;
+    return false;
+}
+
+static void unlink_block(pl__pb_pool *pool, big_block *b) {
+    if (b->prev) b->prev->next = b->next;
+    else pool->big = b->next;
+    if (b->next) b->next->prev = b->prev;
+}
+
 static void pb_free(void *data, void *ptr) {
     (void)data;
     (void)ptr;
 }
 
-void pl__pb_allocator(ProtobufCAllocator *al, pl_arena *a) {
+void pl__pb_allocator(ProtobufCAllocator *al, pl__pb_pool *pool) {
     al->alloc = pb_alloc;
     al->free = pb_free;
-    al->allocator_data = a;
+    al->allocator_data = pool;
+}
+
+void pl__pb_pool_release(pl__pb_pool *pool) {
+    for (big_block *b = pool->big, *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+    pool->big = NULL;
+}
+
+void pl__grpc_release_request(pl__grpc_call_ctx *ctx) {
+    if (!ctx->request) return;
+    grpc_slice_unref(*ctx->request);
+    *ctx->request = grpc_empty_slice();
+}
+
+static void free_block_data(void *data) { free(block_of(data)); }
+
+pl_status pl__pb_take_tensor(pl__grpc_call_ctx *ctx, Tensorflow__TensorProto *p, pl_tensor **out) {
+    pl__pb_pool *pool = ctx->pb->allocator_data;
+    pl_dtype dt = (pl_dtype)p->dtype;
+    size_t esize = pl_dtype_valid(dt) ? pl_dtype_size(dt) : 0;
+    bool numeric = esize && dt != PL_DT_STRING && dt != PL_DT_RESOURCE && dt != PL_DT_VARIANT;
+    const Tensorflow__TensorShapeProto *s = p->tensor_shape;
+    int rank = s ? (int)s->n_dim : 0;
+    int64_t dims[PL_MAX_RANK], count = 0;
+    bool ok = numeric && p->tensor_content.len >= PL__PB_BIG && s && !s->unknown_rank && rank <= PL_MAX_RANK &&
+              is_big(pool, p->tensor_content.data);
+    for (int i = 0; ok && i < rank; i++) ok = s->dim[i] && (dims[i] = s->dim[i]->size) >= 0;
+    if (ok) {
+        pl_status st = pl_shape_count(rank, dims, &count);
+        ok = !st && (uint64_t)count <= SIZE_MAX / esize && (size_t)count * esize == p->tensor_content.len;
+        pl_status_free(st);
+    }
+    if (!ok) return pl_tensor_from_proto(p, out);
+    PL_TRY(pl_tensor_wrap(dt, rank, dims, p->tensor_content.data, free_block_data, p->tensor_content.data, out));
+    unlink_block(pool, block_of(p->tensor_content.data));
+    p->tensor_content.data = NULL;
+    p->tensor_content.len = 0;
+    return NULL;
 }
 
 /* protobuf C++'s default recursion limit. */

@@ -12,13 +12,25 @@
 #include "api/grpc.h"
 #include "base/arena.h"
 #include "serving/serving.h"
+#include "tensorflow/core/framework/tensor.pb-c.h"
 #include "tensorflow_serving/apis/model.pb-c.h"
 
 /* Decoded requests and built responses live in the call's arena, reset after
  * each call and reused by the next one, so protobuf-c's many small
  * allocations cost a pointer bump and nothing is freed piecemeal. This makes
- * protobuf-c allocate from `a`; its free does nothing. */
-void pl__pb_allocator(ProtobufCAllocator *al, pl_arena *a);
+ * protobuf-c allocate from pool->arena; its free does nothing.
+ *
+ * Blocks of PL__PB_BIG bytes and more (the tensor_content of a large input)
+ * are malloc'd instead, 64-byte aligned, so that decoding can hand one to a
+ * tensor instead of copying it (pl__pb_take_tensor); pl__pb_pool_release
+ * frees those left over when the call ends. */
+#define PL__PB_BIG ((size_t)256 << 10)
+typedef struct pl__pb_pool {
+    pl_arena *arena;
+    void *big;           /* malloc'd blocks still owned by the call */
+} pl__pb_pool;
+void pl__pb_allocator(ProtobufCAllocator *al, pl__pb_pool *pool);
+void pl__pb_pool_release(pl__pb_pool *pool);
 
 /* ---- one method ---- */
 
@@ -29,7 +41,16 @@ typedef struct pl__grpc_call_ctx {
     ProtobufCAllocator *pb;    /* allocates from `arena` */
     pl_run_options run;
     const pl_grpc_options *opt;
+    grpc_slice *request;       /* the request bytes; see pl__grpc_release_request */
 } pl__grpc_call_ctx;
+
+/* Drops the request bytes once they are decoded (a 25 MB image need not stay
+ * while the model runs); the handler's `req` pointer is invalid afterwards. */
+void pl__grpc_release_request(pl__grpc_call_ctx *ctx);
+/* The tensor of `p`, taking over its tensor_content block when it is one of
+ * the call's big blocks and holds exactly the tensor's bytes (no copy);
+ * otherwise pl_tensor_from_proto. */
+pl_status pl__pb_take_tensor(pl__grpc_call_ctx *ctx, Tensorflow__TensorProto *p, pl_tensor **out);
 
 /* Decodes `req`, does the work and packs the response into *resp. */
 typedef pl_status (*pl__grpc_handler)(pl__grpc_call_ctx *ctx, const uint8_t *req, size_t len, grpc_slice *resp);

@@ -15,6 +15,7 @@ enum { DECODE_AMPLIFICATION = 16 };
 #define DECODE_ALLOWANCE ((int64_t)64 << 20)
 
 typedef struct decode_ctx {
+    pl__grpc_call_ctx *ctx;
     Tensorflow__Serving__PredictRequest *req;
     int64_t budget;  /* bytes the inputs may still decode to */
 } decode_ctx;
@@ -43,7 +44,7 @@ static pl_status decode_input(void *arg, int index, pl_tensor **out) {
         return pl_error(PL_RESOURCE_EXHAUSTED, "tensor parsing error: %s: its shape declares %lld bytes, more than "
                                                "the request may decode to",
                         e->key, (long long)want);
-    pl_status st = pl_tensor_from_proto(p, out);
+    pl_status st = e->value ? pl__pb_take_tensor(d->ctx, e->value, out) : pl_tensor_from_proto(p, out);
     if (st) {
         if (pl_status_code(st) != PL_INVALID_ARGUMENT) return st;
         pl_status_free(st);
@@ -58,6 +59,7 @@ pl_status pl__grpc_predict(pl__grpc_call_ctx *ctx, const uint8_t *data, size_t l
     Tensorflow__Serving__PredictRequest *req;
     PL_TRY(pl__grpc_unpack(ctx, &tensorflow__serving__predict_request__descriptor, data, len,
                            (ProtobufCMessage **)&req));
+    pl__grpc_release_request(ctx);  /* everything needed is in req now */
     pl_model_spec spec;
     PL_TRY(pl__grpc_spec_from_proto(req->model_spec, &spec));
     pl_servable *sv;
@@ -74,7 +76,7 @@ pl_status pl__grpc_predict(pl__grpc_call_ctx *ctx, const uint8_t *data, size_t l
         for (size_t i = 0; !st && i < req->n_inputs; i++) aliases[i] = req->inputs[i]->key;
     }
     if (!st) {
-        decode_ctx dctx = {req, (int64_t)len * DECODE_AMPLIFICATION + DECODE_ALLOWANCE};
+        decode_ctx dctx = {ctx, req, (int64_t)len * DECODE_AMPLIFICATION + DECODE_ALLOWANCE};
         pl_predict_request preq = {
             .num_inputs = (int)req->n_inputs,
             .input_aliases = aliases,

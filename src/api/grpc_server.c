@@ -61,6 +61,7 @@ typedef struct call {
     int cancelled;
     pl_arena arena;
     ProtobufCAllocator pb;
+    pl__pb_pool pool;
 } call;
 
 struct worker {
@@ -121,6 +122,7 @@ static void slot_recycle(call *c) {
         grpc_call_details_init(&c->details);
     }
     pl_arena_reset(&c->arena);
+    pl__pb_pool_release(&c->pool);
 }
 
 /* Sends the response (or the error) and the status in one batch. Takes `body`. */
@@ -182,8 +184,11 @@ typedef struct slow_job {
     grpc_slice req;
 } slow_job;
 
-static void run_handler(call *c, const uint8_t *data, size_t len) {
+static void run_handler(call *c, grpc_slice *req) {
+    const uint8_t *data = GRPC_SLICE_START_PTR(*req);
+    size_t len = GRPC_SLICE_LENGTH(*req);
     pl__grpc_call_ctx ctx = {
+        .request = req,
         .server = c->g,
         .serving = c->g->serving,
         .arena = &c->arena,
@@ -198,7 +203,7 @@ static void run_handler(call *c, const uint8_t *data, size_t len) {
 
 static void *slow_main(void *arg) {
     slow_job *job = arg;
-    run_handler(job->c, GRPC_SLICE_START_PTR(job->req), GRPC_SLICE_LENGTH(job->req));
+    run_handler(job->c, &job->req);
     grpc_slice_unref(job->req);
     free(job);
     return NULL;
@@ -232,6 +237,9 @@ static void slot_handle(call *c) {
         slot_reply(c, pl_error(PL_INTERNAL, "Failed to parse request"), grpc_empty_slice());
         return;
     }
+    /* req holds the bytes (or a reference to them): the payload can go now. */
+    grpc_byte_buffer_destroy(c->payload);
+    c->payload = NULL;
     if (methods[c->method].slow) {
         slow_job *job = malloc(sizeof *job);
         pthread_t t;
@@ -252,7 +260,7 @@ static void slot_handle(call *c) {
         slot_reply(c, pl_error(PL_RESOURCE_EXHAUSTED, "cannot start a thread for this call"), grpc_empty_slice());
         return;
     }
-    run_handler(c, GRPC_SLICE_START_PTR(req), GRPC_SLICE_LENGTH(req));
+    run_handler(c, &req);
     grpc_slice_unref(req);
 }
 
@@ -369,7 +377,8 @@ static pl_status make_workers(pl_grpc_server *g) {
                 grpc_metadata_array_init(&c->md);
                 if (m < 0) grpc_call_details_init(&c->details);
                 pl_arena_init(&c->arena, 0);
-                pl__pb_allocator(&c->pb, &c->arena);
+                c->pool.arena = &c->arena;
+                pl__pb_allocator(&c->pb, &c->pool);
             }
         }
     }

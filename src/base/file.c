@@ -1,5 +1,6 @@
 /* Files and paths on POSIX: read, mmap, readdir, stat. */
 #include "base/file.h"
+#include "base/sort.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -169,7 +170,7 @@ pl_status pl_dir_list(const char *path, char ***names_out, size_t *count_out) {
         err = errno_status("cannot list", path, errno);
         goto done;
     }
-    if (count) qsort(names, count, sizeof *names, compare_names);
+    if (count) pl_qsort(names, count, sizeof *names, compare_names);
     *names_out = names;
     *count_out = count;
     names = NULL;

@@ -26,6 +26,7 @@ const pl_kernel_def pl_kernels_state[] = {
     K_NOPREP("IsVariableInitialized", is_initialized, S),
     K("DestroyResourceOp", destroy_resource, pl__state_release, S),
     K_NOPREP("DisableCopyOnRead", disable_copy_on_read, S),
+    K("VariableShape", variable_shape, pl__state_release, S),
     K("ResourceGather", resource_gather, NULL, S),
     K("ResourceApplyGradientDescent", apply_gradient_descent, pl__state_release, S),
     K("ApplyGradientDescent", apply_gradient_descent, pl__state_release, S),

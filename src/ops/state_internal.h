@@ -69,6 +69,7 @@ PL__STATE_KERNEL(assign_update)     /* AssignAdd, AssignSub and the *VariableOp 
 PL__STATE_KERNEL(is_initialized)    /* VarIsInitializedOp, IsVariableInitialized */
 PL__STATE_KERNEL(destroy_resource)  /* DestroyResourceOp */
 PL__STATE_KERNEL(disable_copy_on_read) /* DisableCopyOnRead */
+PL__STATE_KERNEL(variable_shape)    /* VariableShape */
 PL__STATE_KERNEL(resource_gather)   /* ResourceGather */
 PL__STATE_KERNEL(apply_gradient_descent) /* ResourceApplyGradientDescent, ApplyGradientDescent */
 PL__STATE_KERNEL(restore)           /* RestoreV2, Restore, RestoreSlice */

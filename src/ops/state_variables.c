@@ -380,6 +380,36 @@ pl_status pl__state_is_initialized_compute(pl_kernel_ctx *c) {
     return NULL;
 }
 
+/* ---- VariableShape ---- */
+
+pl_status pl__state_variable_shape_prepare(pl_kernel_prep *p) {
+    pl_dtype t = pl_attr_type_or(p->attrs, "out_type", PL_DT_INT32);
+    if (t != PL_DT_INT32 && t != PL_DT_INT64)
+        return pl_error(PL_INVALID_ARGUMENT, "%s: out_type must be int32 or int64", p->node_name);
+    pl_dtype *out_type = malloc(sizeof *out_type);
+    if (!out_type) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    *out_type = t;
+    p->state = out_type;
+    return NULL;
+}
+
+pl_status pl__state_variable_shape_compute(pl_kernel_ctx *c) {
+    pl_dtype out_type = *(const pl_dtype *)c->state;
+    pl__variable *v = NULL;
+    pl_tensor *value = NULL, *out = NULL;
+    PL_TRY(pl__variable_from_input(c, 0, &v));
+    PL_TRY(pl__variable_read(v, &value));
+    int64_t rank = value->rank;
+    pl_status st = pl_ctx_alloc_output(c, 0, out_type, 1, &rank, &out);
+    for (int i = 0; !st && i < value->rank; i++) {
+        if (out_type == PL_DT_INT64) ((int64_t *)out->data)[i] = value->dims[i];
+        else if (value->dims[i] > INT32_MAX) st = pl_error(PL_INVALID_ARGUMENT, "dimension %d does not fit int32", i);
+        else ((int32_t *)out->data)[i] = (int32_t)value->dims[i];
+    }
+    pl_tensor_unref(value);
+    return st;
+}
+
 /* ---- DisableCopyOnRead ---- */
 
 /* TensorFlow switches a variable out of copy-on-read mode before saving it;

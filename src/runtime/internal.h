@@ -261,6 +261,11 @@ pl_status pl__graph_check_ops(const pl_graph *g);
 
 /* ---- models built elsewhere in the runtime ---- */
 
+/* Reads `dir`/signature.pbtxt, a frozen graph's own signatures
+ * (model_sidecar.c); *found is false (and nothing returned) when there is none. */
+pl_status pl__graphdef_sidecar(const pl_graph *g, pl__tensor_type **types, const char *dir, pl_signature **sigs,
+                               int *num_sigs, bool *found);
+
 /* Loads a frozen GraphDef: a .pb file or a directory holding exactly one
  * (model_graphdef.c). */
 pl_status pl__graphdef_model_load(const char *path, pl_model **out);

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "runtime/internal.h"
 #include "runtime/saved_model_internal.h"
+#include "base/sort.h"
 
 /* Prepared executions kept per model; each costs its kernels' state, so a
  * client cycling through many fetch sets cannot grow memory without bound. */
@@ -114,7 +115,7 @@ static pl_status make_key(int num_feeds, const char *const *feeds, int num_fetch
     k->names = malloc(((size_t)num_feeds + (size_t)num_fetches + 1) * sizeof *k->names);
     if (!k->names) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
     for (int i = 0; i < num_feeds; i++) k->names[i] = feeds[i];
-    qsort(k->names, (size_t)num_feeds, sizeof *k->names, cmp_str);
+    pl_qsort(k->names, (size_t)num_feeds, sizeof *k->names, cmp_str);
     for (int i = 1; i < num_feeds; i++)
         if (!strcmp(k->names[i], k->names[i - 1])) {
             pl_status st = pl_error(PL_INVALID_ARGUMENT, "Tensor %s is fed more than once", k->names[i]);
@@ -123,7 +124,7 @@ static pl_status make_key(int num_feeds, const char *const *feeds, int num_fetch
         }
     const char **f = k->names + num_feeds;
     for (int i = 0; i < num_fetches; i++) f[i] = fetches[i];
-    qsort(f, (size_t)num_fetches, sizeof *f, cmp_str);
+    pl_qsort(f, (size_t)num_fetches, sizeof *f, cmp_str);
     int n = 0;
     for (int i = 0; i < num_fetches; i++)
         if (n == 0 || strcmp(f[i], f[n - 1])) f[n++] = f[i];
@@ -316,11 +317,11 @@ pl_status pl__graph_check_ops(const pl_graph *g) {
  * load; otherwise (SavedModels, whose signatures TensorFlow only prepares
  * when they are used) it is logged and its requests will report the error. */
 static pl_status warm_up(pl_model *m, bool strict) {
-    if (m->num_signatures > 1) qsort(m->signatures, (size_t)m->num_signatures, sizeof *m->signatures, cmp_sig);
+    if (m->num_signatures > 1) pl_qsort(m->signatures, (size_t)m->num_signatures, sizeof *m->signatures, cmp_sig);
     for (int s = 0; s < m->num_signatures; s++) {
         pl_signature *sig = &m->signatures[s];
-        if (sig->num_inputs > 1) qsort(sig->inputs, (size_t)sig->num_inputs, sizeof *sig->inputs, cmp_info);
-        if (sig->num_outputs > 1) qsort(sig->outputs, (size_t)sig->num_outputs, sizeof *sig->outputs, cmp_info);
+        if (sig->num_inputs > 1) pl_qsort(sig->inputs, (size_t)sig->num_inputs, sizeof *sig->inputs, cmp_info);
+        if (sig->num_outputs > 1) pl_qsort(sig->outputs, (size_t)sig->num_outputs, sizeof *sig->outputs, cmp_info);
         const char **names = malloc(((size_t)sig->num_inputs + (size_t)sig->num_outputs + 1) * sizeof *names);
         if (!names) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
         for (int i = 0; i < sig->num_inputs; i++) names[i] = sig->inputs[i].tensor_name;

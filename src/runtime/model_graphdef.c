@@ -40,9 +40,7 @@ static pl_status fill_info(pl_tensor_info *info, const char *name, const pl__ten
     return NULL;
 }
 
-static pl_status derive_signature(const pl_graph *g, pl_signature *sig) {
-    pl__tensor_type **types;
-    PL_TRY(pl__infer_types(g, &types));
+static pl_status derive_signature(const pl_graph *g, pl__tensor_type **types, pl_signature *sig) {
     bool *consumed = calloc((size_t)g->num_nodes + 1, sizeof *consumed);
     pl_status st = consumed ? NULL : pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
     for (int i = 0; !st && i < g->num_nodes; i++) {
@@ -72,6 +70,34 @@ static pl_status derive_signature(const pl_graph *g, pl_signature *sig) {
     if (!st && sig->num_outputs == 0)
         st = pl_error(PL_INVALID_ARGUMENT, "The graph has no output: every node's result is consumed by another node");
     free(consumed);
+    return st;
+}
+
+/* The signatures of a frozen graph: signature.pbtxt in its directory when
+ * there is one, else the derived serving_default. */
+static pl_status signatures(const pl_graph *g, const char *file, pl_signature **out, int *n) {
+    pl__tensor_type **types;
+    PL_TRY(pl__infer_types(g, &types));
+    char *dir = strdup(file);
+    pl_status st = dir ? NULL : pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    bool found = false;
+    if (!st) {
+        char *slash = strrchr(dir, '/');
+        if (slash) *slash = '\0';
+        else strcpy(dir, ".");
+        st = pl__graphdef_sidecar(g, types, dir, out, n, &found);
+    }
+    if (!st && !found) {
+        *out = calloc(1, sizeof **out);
+        *n = 1;
+        st = *out ? derive_signature(g, types, *out) : pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+        if (st && *out) {
+            pl__signature_clear(*out);
+            free(*out);
+        }
+        if (st) *out = NULL, *n = 0;
+    }
+    free(dir);
     pl__types_free(types, g);
     return st;
 }
@@ -118,19 +144,20 @@ pl_status pl__graphdef_model_load(const char *path, pl_model **out) {
     }
     pl_graph *g = NULL;
     pl_session *s = NULL;
-    pl_signature *sig = calloc(1, sizeof *sig);
-    pl_status st = sig ? pl_graph_load_file(file, &g) : pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    pl_signature *sigs = NULL;
+    int num_sigs = 0;
+    pl_status st = pl_graph_load_file(file, &g);
     if (!st) st = pl__graph_check_ops(g);
-    if (!st) st = derive_signature(g, sig);
+    if (!st) st = signatures(g, file, &sigs, &num_sigs);
     if (!st) st = pl_session_new(&s);
     if (st) {
-        if (sig) pl__signature_clear(sig);
-        free(sig);
+        for (int i = 0; i < num_sigs; i++) pl__signature_clear(&sigs[i]);
+        free(sigs);
         pl_graph_free(g);
         st = pl_status_prefix(st, "%s: ", file);
         free(file);
         return st;
     }
     free(file);
-    return pl__model_new("tensorflow_graphdef", g, s, sig, 1, true, out);
+    return pl__model_new("tensorflow_graphdef", g, s, sigs, num_sigs, true, out);
 }

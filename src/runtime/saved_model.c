@@ -13,6 +13,7 @@
 #include "runtime/internal.h"
 #include "runtime/saved_model_internal.h"
 #include "tensorflow/core/protobuf/saved_model.pb-c.h"
+#include "base/sort.h"
 
 /* The protobuf limit: larger SavedModels cannot exist. */
 #define MAX_SAVED_MODEL_BYTES ((size_t)2 << 30)
@@ -51,7 +52,7 @@ static pl_status tags_add(tag_set *t, const char *s, size_t len) {
 }
 
 static void tags_normalize(tag_set *t) {
-    qsort(t->tags, (size_t)t->n, sizeof *t->tags, cmp_str);
+    pl_qsort(t->tags, (size_t)t->n, sizeof *t->tags, cmp_str);
     int k = 0;
     for (int i = 0; i < t->n; i++) {
         if (k && !strcmp(t->tags[i], t->tags[k - 1])) free(t->tags[i]);
@@ -175,7 +176,7 @@ static pl_status read_signatures(const Tensorflow__MetaGraphDef *mg, pl__saved_m
         free(sigs);
         return st;
     }
-    qsort(sigs, (size_t)count, sizeof *sigs, cmp_sig);
+    pl_qsort(sigs, (size_t)count, sizeof *sigs, cmp_sig);
     out->signatures = sigs;
     out->num_signatures = count;
     return NULL;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "runtime/saved_model_internal.h"
+#include "base/sort.h"
 
 /* Ops with reference inputs, as bit masks over input indices (from their
  * TensorFlow OpDefs). Inputs not listed read values. */
@@ -238,7 +239,7 @@ pl_status pl__saved_model_rewrite_ref_variables(Tensorflow__GraphDef *g, int *nu
         return oom();
     }
     for (size_t i = 0; i < n; i++) sorted[i] = g->node[i]->name;
-    qsort(sorted, n, sizeof *sorted, cmp_str);
+    pl_qsort(sorted, n, sizeof *sorted, cmp_str);
     pl_status st = NULL;
     size_t num_pairs = 0;
     for (size_t i = 0; i < n && !st; i++) {
@@ -252,7 +253,7 @@ pl_status pl__saved_model_rewrite_ref_variables(Tensorflow__GraphDef *g, int *nu
         pairs[num_pairs++] = (var_pair){v->name, h->name};
     }
     if (!st) {
-        qsort(pairs, num_pairs, sizeof *pairs, cmp_pair);
+        pl_qsort(pairs, num_pairs, sizeof *pairs, cmp_pair);
         st = rewire_consumers(g, pairs, num_pairs);
     }
     *num_rewritten = (int)num_pairs;

@@ -5,6 +5,7 @@
 
 #include "runtime/internal.h"
 #include "runtime/saved_model_internal.h"
+#include "base/sort.h"
 
 /* TensorFlow numbers a reference dtype as its value dtype + 100. */
 #define TF_REF_OFFSET 100
@@ -66,7 +67,7 @@ static pl_status infos_from_map(size_t n, char **keys, Tensorflow__TensorInfo **
         }
         count++;
     }
-    qsort(infos, (size_t)count, sizeof *infos, cmp_info);
+    pl_qsort(infos, (size_t)count, sizeof *infos, cmp_info);
     *out = infos;
     *num_out = count;
     return NULL;

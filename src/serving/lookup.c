@@ -6,6 +6,7 @@
 
 #include "base/log.h"
 #include "serving/internal.h"
+#include "base/sort.h"
 
 const char *pl_signature_key(const char *signature_name) {
     return signature_name && *signature_name ? signature_name : PL_DEFAULT_SIGNATURE;
@@ -54,7 +55,7 @@ static pl_status snap_model_fill(pl__snap_model *dst, const pl__model *src) {
             dst->num_labels = i + 1;
             if (!dst->labels[i].label) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
         }
-        qsort(dst->labels, (size_t)nl, sizeof *dst->labels, label_by_name);
+        pl_qsort(dst->labels, (size_t)nl, sizeof *dst->labels, label_by_name);
     }
     return NULL;
 }
@@ -75,7 +76,7 @@ pl_status pl__publish(pl_serving *s) {
         pl__snapshot_free(snap);
         return st;
     }
-    if (snap->num_models > 1) qsort(snap->models, (size_t)snap->num_models, sizeof *snap->models, model_by_name);
+    if (snap->num_models > 1) pl_qsort(snap->models, (size_t)snap->num_models, sizeof *snap->models, model_by_name);
     pthread_rwlock_wrlock(&s->snap_lock);
     pl__snapshot *old = s->snap;
     s->snap = snap;

@@ -16,6 +16,7 @@
 
 #include "base/log.h"
 #include "serving/internal.h"
+#include "base/sort.h"
 
 void pl_serving_options_init(pl_serving_options *opt) {
     memset(opt, 0, sizeof *opt);
@@ -587,7 +588,7 @@ pl_status pl_serving_reload_config(pl_serving *s, const pl_server_config *c) {
     }
     for (int i = 0; i < c->num_models; i++)
         if (first || !pl__config_find(&s->config, c->models[i].name)) names[num_names++] = c->models[i].name;
-    qsort(names, (size_t)num_names, sizeof *names, cmp_str);
+    pl_qsort(names, (size_t)num_names, sizeof *names, cmp_str);
 
     pthread_mutex_lock(&s->mu);
     st = check_labels(s, c);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "serving/metrics_internal.h"
+#include "base/sort.h"
 
 /* GetPrometheusMetricName. */
 static void put_name(pl_strbuf *out, const char *name) {
@@ -133,7 +134,7 @@ pl_status pl_metrics_prometheus(pl_metrics *r, pl_strbuf *out) {
     if (list) memcpy(list, r->list, sizeof *list * (size_t)n);
     pthread_mutex_unlock(&r->lock);
     if (n && !list) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-    qsort(list, (size_t)n, sizeof *list, cmp_metrics);
+    pl_qsort(list, (size_t)n, sizeof *list, cmp_metrics);
     size_t start = out->len;
     for (int i = 0; i < n; i++) put_metric(out, list[i]);
     free(list);

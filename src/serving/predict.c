@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "serving/internal.h"
+#include "base/sort.h"
 
 pl_status pl_serving_predict_signature(const pl_servable *sv, const char *signature_name,
                                        const pl_signature **out) {
@@ -30,7 +31,7 @@ static pl_status count_unique(const pl_predict_request *req, int *out) {
     const char **sorted = malloc(sizeof *sorted * (size_t)req->num_inputs);
     if (!sorted) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
     memcpy(sorted, req->input_aliases, sizeof *sorted * (size_t)req->num_inputs);
-    qsort(sorted, (size_t)req->num_inputs, sizeof *sorted, cmp_cstr);
+    pl_qsort(sorted, (size_t)req->num_inputs, sizeof *sorted, cmp_cstr);
     int n = 1;
     for (int i = 1; i < req->num_inputs; i++) n += strcmp(sorted[i], sorted[i - 1]) != 0;
     free(sorted);

@@ -12,6 +12,7 @@
 
 #include "base/log.h"
 #include "serving/internal.h"
+#include "base/sort.h"
 
 bool pl__parse_version(const char *s, int64_t *out) {
     while (isspace((unsigned char)*s)) s++;
@@ -105,7 +106,7 @@ static pl_status list_versions(const char *dir, child **out, int *num) {
         children_free(c, n);
         return st;
     }
-    if (n > 1) qsort(c, (size_t)n, sizeof *c, by_version_desc);
+    if (n > 1) pl_qsort(c, (size_t)n, sizeof *c, by_version_desc);
     int w = 0;
     for (int i = 0; i < n; i++) {
         if (w > 0 && c[w - 1].version == c[i].version) {

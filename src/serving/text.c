@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "serving/internal.h"
+#include "base/sort.h"
 
 static int cmp_cstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
@@ -20,7 +21,7 @@ void pl__strbuf_sorted_set(pl_strbuf *b, const char *const *names, int n) {
         return;
     }
     memcpy(sorted, names, sizeof *sorted * (size_t)n);
-    qsort(sorted, (size_t)n, sizeof *sorted, cmp_cstr);
+    pl_qsort(sorted, (size_t)n, sizeof *sorted, cmp_cstr);
     for (int i = 0; i < n; i++) {
         if (i > 0 && !strcmp(sorted[i], sorted[i - 1])) continue;
         if (i > 0) pl_strbuf_putc(b, ',');

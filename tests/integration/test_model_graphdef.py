@@ -65,6 +65,53 @@ class Signature(unittest.TestCase):
                 np.testing.assert_array_equal(np.load(os.path.join(d, "y.npy")), x)
 
 
+class SignatureFile(unittest.TestCase):
+    NODES = [placeholder("x", np.float32, shape(None, 2)), node("y", "Identity", ["x"], T=np.float32),
+             node("z", "Snapshot", ["y"], T=np.float32)]
+
+    def load(self, text):
+        with tempfile.TemporaryDirectory() as d:
+            write_model(d, self.NODES)
+            with open(os.path.join(d, "signature.pbtxt"), "w") as f:
+                f.write(text)
+            return run_model(d)
+
+    def test_signatures_replace_the_derived_one(self):
+        rc, out, err = self.load("""
+            signature_def {
+              key: "double"
+              value {
+                method_name: "tensorflow/serving/regress"
+                inputs { key: "in" value { name: "x:0" } }
+                outputs { key: "mid" value { name: "y:0" dtype: DT_FLOAT tensor_shape { dim { size: 7 } dim { size: 2 } } } }
+              }
+            }
+            signature_def { key: "serving_default" value { inputs { key: "x" value { name: "x" } }
+                                                             outputs { key: "z" value { name: "z:0" } } } }
+            """)
+        self.assertEqual(rc, 0, err)
+        sigs = json.loads(out)["signatures"]
+        self.assertEqual(sorted(sigs), ["double", "serving_default"])
+        self.assertEqual(sigs["double"]["method_name"], "tensorflow/serving/regress")
+        # dtype and shape default to what inference says; given ones are kept
+        self.assertEqual(sigs["double"]["inputs"]["in"], {"name": "x:0", "dtype": "DT_FLOAT", "shape": [-1, 2]})
+        self.assertEqual(sigs["double"]["outputs"]["mid"], {"name": "y:0", "dtype": "DT_FLOAT", "shape": [7, 2]})
+        self.assertEqual(sigs["serving_default"]["method_name"], "tensorflow/serving/predict")
+        self.assertEqual(sigs["serving_default"]["outputs"]["z"]["shape"], [-1, 2])
+
+    def test_errors(self):
+        for text, want in (("signature_def { key: \"s\" value { outputs { key: \"o\" value { name: \"nope:0\" } } } }",
+                            "does not exist"),
+                           ("signature_def { key: \"s\" value { outputs { key: \"o\" value { coo_sparse { } } } } }",
+                            "must name a tensor"),
+                           ("signature_def {", "Error parsing text-format"),
+                           ("", "defines no signature")):
+            rc, out, err = self.load(text)
+            self.assertEqual(rc, 1, out)
+            self.assertIn("signature.pbtxt", err)
+            self.assertIn(want, err)
+
+
 class LoadErrors(unittest.TestCase):
     def expect_error(self, path, text):
         rc, out, err = run_model(path)

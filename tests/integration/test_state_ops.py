@@ -95,6 +95,15 @@ class ResourceVariables(unittest.TestCase):
         self.assertIn("NOT_FOUND", str(e.exception))
         run(nodes, targets=["d"])
 
+    def test_variable_shape(self):
+        x = np.zeros((2, 5, 3), np.float32)
+        nodes = [var("v"), const("x", x), node("a", "AssignVariableOp", ["v", "x"], dtype=np.float32),
+                 node("s32", "VariableShape", ["v", "^a"]), node("s64", "VariableShape", ["v", "^a"], out_type=np.int64)]
+        s32, s64 = run(nodes, fetches=["s32", "s64"])
+        self.assertEqual((s32.dtype, s64.dtype), (np.int32, np.int64))
+        np.testing.assert_array_equal(s32, x.shape)
+        np.testing.assert_array_equal(s64, x.shape)
+
     def test_disable_copy_on_read(self):
         nodes = [var("v"), const("x", np.float32(3)), node("a", "AssignVariableOp", ["v", "x"], dtype=np.float32),
                  node("d", "DisableCopyOnRead", ["v", "^a"]), node("r", "ReadVariableOp", ["v", "^d"], dtype=np.float32)]

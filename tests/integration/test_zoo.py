@@ -293,6 +293,11 @@ class ZooTest(unittest.TestCase):
         self.assertEqual([r.value for r in res.regressions], (a * x[:, 0] + b).tolist())
         res = self.regress(m, examples, "regress_x_to_y2")
         self.assertEqual([r.value for r in res.regressions], (a * x[:, 0] + c).tolist())
+        # Predict serves the classify and regress signatures too, on serialized examples.
+        serialized = np.array([e.SerializeToString() for e in examples], object)
+        for sig, alias, want in (("classify_x_to_y", "scores", a * x + b), ("regress_x_to_y", "outputs", a * x + b),
+                                 ("regress_x_to_y2", "outputs", a * x + c)):
+            np.testing.assert_array_equal(self.predict(m, {"inputs": serialized}, sig)[alias], want)
 
     # ---- Keras models: numpy forward passes from the checkpoints ----
 
@@ -369,6 +374,13 @@ class ZooTest(unittest.TestCase):
                 np.testing.assert_allclose([x.score for x in c.classes], p, rtol=1e-6)
         res = self.regress(m, examples, "regression")
         np.testing.assert_allclose([r.value for r in res.regressions], out["logistic"][:, 0], rtol=1e-6)
+        # Predict on the classify and regress signatures gives the same numbers.
+        for sig in ("serving_default", "classification"):
+            got = self.predict(m, {"inputs": serialized}, sig)
+            np.testing.assert_allclose(got["scores"], out["probabilities"], rtol=1e-6)
+            np.testing.assert_array_equal(got["classes"], [[b"0", b"1"]] * 3)
+        np.testing.assert_allclose(self.predict(m, {"inputs": serialized}, "regression")["outputs"], out["logistic"],
+                                   rtol=1e-6)
         # The same example alone gives the same answer as in a batch.
         alone = self.predict(m, {"examples": serialized[1:2]}, "predict")["logits"]
         np.testing.assert_allclose(alone, out["logits"][1:2], rtol=1e-6)

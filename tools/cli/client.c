@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/client_internal.h"
+#include "base/sort.h"
 
 pl_status pl_client_open(const pl_cli *cli, pl_client **out) {
     pl_client *c = calloc(1, sizeof *c);
@@ -117,11 +118,11 @@ static int cmp_info(const void *a, const void *b) {
 }
 
 void pl_client_signatures_sort(pl_client_signatures *s) {
-    if (s->num > 1) qsort(s->sigs, (size_t)s->num, sizeof *s->sigs, cmp_sig);
+    if (s->num > 1) pl_qsort(s->sigs, (size_t)s->num, sizeof *s->sigs, cmp_sig);
     for (int i = 0; i < s->num; i++) {
         pl_signature *sig = &s->sigs[i];
-        if (sig->num_inputs > 1) qsort(sig->inputs, (size_t)sig->num_inputs, sizeof *sig->inputs, cmp_info);
-        if (sig->num_outputs > 1) qsort(sig->outputs, (size_t)sig->num_outputs, sizeof *sig->outputs, cmp_info);
+        if (sig->num_inputs > 1) pl_qsort(sig->inputs, (size_t)sig->num_inputs, sizeof *sig->inputs, cmp_info);
+        if (sig->num_outputs > 1) pl_qsort(sig->outputs, (size_t)sig->num_outputs, sizeof *sig->outputs, cmp_info);
     }
 }
 

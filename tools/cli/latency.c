@@ -1,5 +1,6 @@
 /* Percentiles and a log-bucketed histogram over request latencies. */
 #include "cli/latency.h"
+#include "base/sort.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@ double pl_latency_percentile(const double *sorted_ms, size_t count, double p) {
 void pl_latency_summarize(double *ms, size_t count, pl_latency_summary *out) {
     *out = (pl_latency_summary){.count = count};
     if (!count) return;
-    qsort(ms, count, sizeof *ms, cmp_double);
+    pl_qsort(ms, count, sizeof *ms, cmp_double);
     double sum = 0;
     for (size_t i = 0; i < count; i++) sum += ms[i];
     out->min_ms = ms[0];

@@ -8,6 +8,7 @@
 
 #include "base/file.h"
 #include "pb/pb.h"
+#include "base/sort.h"
 
 /* The protobuf limit: no larger message can exist. */
 #define MAX_PROTO_BYTES ((size_t)2 << 30)
@@ -45,7 +46,7 @@ pl_status pl_cli_list_versions(const char *base, pl_cli_version_dir **versions, 
         pl_cli_versions_free(v, k);
         return st;
     }
-    qsort(v, (size_t)k, sizeof *v, by_version);
+    pl_qsort(v, (size_t)k, sizeof *v, by_version);
     *versions = v;
     *n = k;
     return NULL;

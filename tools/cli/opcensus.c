@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ops/kernel.h"
+#include "base/sort.h"
 
 static pl_status oom(void) { return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory"); }
 
@@ -110,7 +111,7 @@ pl_status pl_cli_op_census_take(const Tensorflow__GraphDef *g, pl_cli_op_census 
     pl_status st = take(&b, g, out);
     pl_map_deinit(&b.index);
     pl_map_deinit(&b.functions);
-    if (b.n > 1) qsort(b.ops, (size_t)b.n, sizeof *b.ops, by_use);
+    if (b.n > 1) pl_qsort(b.ops, (size_t)b.n, sizeof *b.ops, by_use);
     out->ops = b.ops;
     out->num_ops = b.n;
     for (int i = 0; i < b.n; i++) out->num_unsupported += !b.ops[i].supported;
