@@ -582,7 +582,7 @@ static pl_status compute(run_state *rs, const pl__xnode *x, pl_tensor **in, pl_t
     pl__ctx_release_dropped();
     if (st) return st;
     if (rs->run->on_node) {
-        pl_node_trace t = {x->name, x->node->op, x->num_inputs, in, x->num_outputs, out, now_ns() - t0};
+        pl_node_trace t = {x->name, x->node->op, x->num_inputs, in, x->num_outputs, out, now_ns() - t0, c.flops};
         rs->run->on_node(rs->run->on_node_arg, &t);
     }
     for (int k = 0; k < x->num_out_edges; k++)
