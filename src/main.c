@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "api/grpc.h"
+#include "api/rest.h"
 #include "base/log.h"
 #include "serving/serving.h"
 
@@ -58,6 +59,7 @@ typedef struct options {
     bool enable_profiler, skip_initialize_tpu, enable_grpc_healthcheck_service;
     bool enable_serialization_as_tensor_content;
     char *thread_pool_factory_config_file, *mixed_precision;
+    int64_t rest_api_max_body_bytes;
 } options;
 
 static void options_defaults(options *o) {
@@ -90,6 +92,7 @@ static void options_defaults(options *o) {
     o->enable_profiler = true;
     o->thread_pool_factory_config_file = "";
     o->mixed_precision = "";
+    o->rest_api_max_body_bytes = INT32_MAX;
 }
 
 /* The order and help texts of tensorflow_model_server's main.cc. Flags marked
@@ -218,6 +221,8 @@ static int flag_table(options *o, flag *f) {
       "Enable the standard gRPC healthcheck service.");
     F("enable_serialization_as_tensor_content", FLAG_BOOL, enable_serialization_as_tensor_content,
       "Enable serialization of predict response as tensor content.");
+    F("rest_api_max_body_bytes", FLAG_INT64, rest_api_max_body_bytes,
+      "(plinth) Largest HTTP/REST request body accepted; larger ones get 413.");
 #undef F
     return n;
 }
@@ -407,6 +412,26 @@ static pl_status build_config(const options *o, pl_server_config *cfg) {
     return pl_server_config_single(o->model_name, o->model_base_path, cfg);
 }
 
+/* Server::BuildAndStart's HTTP part: a bad monitoring config fails the
+ * start; a port that cannot be bound is only logged. */
+static pl_status start_rest(const options *o, pl_serving *serving, pl_rest_server **out) {
+    pl_rest_options ropt;
+    pl_rest_options_init(&ropt);
+    ropt.port = o->rest_api_port;
+    ropt.num_threads = o->rest_api_num_threads;
+    ropt.timeout_in_ms = o->rest_api_timeout_in_ms;
+    ropt.enable_cors = o->rest_api_enable_cors_support;
+    if (o->rest_api_max_body_bytes > 0) ropt.max_body_bytes = (uint64_t)o->rest_api_max_body_bytes;
+    PL_TRY(pl_rest_read_monitoring_config(o->monitoring_config_file, &ropt));
+    pl_status st = pl_rest_start(serving, &ropt, out);
+    if (st) {
+        pl_log_error("Failed to start HTTP Server at localhost:%d: %s", o->rest_api_port, pl_status_message(st));
+        pl_status_free(st);
+        *out = NULL;
+    }
+    return NULL;
+}
+
 static int fail(pl_status st) {
     char *msg = NULL;
     if (asprintf(&msg, "Failed to start server. Error: %s: %s", pl_code_name(pl_status_code(st)),
@@ -502,9 +527,18 @@ int main(int argc, char **argv) {
         pl_serving_free(serving);
         return fail(st);
     }
-    if (o.rest_api_port != 0 && o.rest_api_port == o.port)
+    pl_rest_server *rest = NULL;
+    if (o.rest_api_port != 0 && o.rest_api_port == o.port) {
         pl_log_error("server_options.http_port cannot be same as grpc_port. Please use a different port for "
                      "HTTP/REST API. Skipped exporting HTTP/REST API.");
+    } else if (o.rest_api_port != 0) {
+        st = start_rest(&o, serving, &rest);
+        if (st) {
+            pl_grpc_stop(grpc);
+            pl_serving_free(serving);
+            return fail(st);
+        }
+    }
 
     pthread_mutex_lock(&stop_mu);
     serving_started = true;
@@ -512,6 +546,7 @@ int main(int argc, char **argv) {
     pthread_mutex_unlock(&stop_mu);
 
     /* Stop taking calls, let the running ones finish, then unload. */
+    pl_rest_stop(rest);
     pl_grpc_stop(grpc);
     pl_serving_free(serving);
     pl_log_info("Server stopped");

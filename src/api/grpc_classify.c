@@ -16,8 +16,10 @@ static pl_status scan(pl__grpc_call_ctx *ctx, const uint8_t *data, size_t len, p
     PL_TRY(pl__wire_scan_request(ctx->arena, data, len, false, w));
     *spec = NULL;
     if (!w->has_model_spec) return NULL;
-    return pl__grpc_unpack(ctx, &tensorflow__serving__model_spec__descriptor, w->model_spec, w->model_spec_len,
-                           (ProtobufCMessage **)spec);
+    PL_TRY(pl__grpc_unpack(ctx, &tensorflow__serving__model_spec__descriptor, w->model_spec, w->model_spec_len,
+                           (ProtobufCMessage **)spec));
+    ctx->model_name = (*spec)->name;
+    return NULL;
 }
 
 static pl_examples examples_of(const pl__wire_request *w) {

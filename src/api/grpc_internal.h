@@ -41,6 +41,7 @@ typedef struct pl__grpc_call_ctx {
     ProtobufCAllocator *pb;    /* allocates from `arena` */
     pl_run_options run;
     const pl_grpc_options *opt;
+    const char *model_name;    /* the request's model name, for the request metrics */
     grpc_slice *request;       /* the request bytes; see pl__grpc_release_request */
 } pl__grpc_call_ctx;
 

@@ -59,6 +59,7 @@ pl_status pl__grpc_predict(pl__grpc_call_ctx *ctx, const uint8_t *data, size_t l
     Tensorflow__Serving__PredictRequest *req;
     PL_TRY(pl__grpc_unpack(ctx, &tensorflow__serving__predict_request__descriptor, data, len,
                            (ProtobufCMessage **)&req));
+    ctx->model_name = req->model_spec ? req->model_spec->name : "";
     pl__grpc_release_request(ctx);  /* everything needed is in req now */
     pl_model_spec spec;
     PL_TRY(pl__grpc_spec_from_proto(req->model_spec, &spec));

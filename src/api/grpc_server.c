@@ -19,7 +19,9 @@
 #include <unistd.h>
 
 #include "api/grpc_internal.h"
+#include "base/clock.h"
 #include "base/log.h"
+#include "serving/metrics.h"
 
 enum { SLOTS_PER_METHOD = 4, SLOTS_GENERIC = 2, MESSAGE_LIMIT = 1024 };
 
@@ -184,9 +186,16 @@ typedef struct slow_job {
     grpc_slice req;
 } slow_job;
 
+/* The "API" label of TF Serving's request metrics (prediction_service_impl.cc):
+ * only these three calls are counted. */
+static const char *metric_api(pl__grpc_handler h) {
+    return h == pl__grpc_predict ? "Predict" : h == pl__grpc_classify ? "Classify" : h == pl__grpc_regress ? "Regress" : NULL;
+}
+
 static void run_handler(call *c, grpc_slice *req) {
     const uint8_t *data = GRPC_SLICE_START_PTR(*req);
     size_t len = GRPC_SLICE_LENGTH(*req);
+    int64_t start = pl_clock_now_ns();
     pl__grpc_call_ctx ctx = {
         .request = req,
         .server = c->g,
@@ -198,6 +207,12 @@ static void run_handler(call *c, grpc_slice *req) {
     };
     grpc_slice body = grpc_empty_slice();
     pl_status st = methods[c->method].handler(&ctx, data, len, &body);
+    const char *api = metric_api(methods[c->method].handler);
+    if (api) {
+        const char *model = ctx.model_name ? ctx.model_name : "";
+        if (!st) pl_metrics_record_request_latency(model, api, PL_ENTRYPOINT_GRPC, (pl_clock_now_ns() - start) / 1000);
+        pl_metrics_record_request_count(model, pl_status_code(st));
+    }
     slot_reply(c, st, body);
 }
 

@@ -326,7 +326,7 @@ pl_status pl_http_start(const pl_http_options *opt, pl_http_handler *handler, vo
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : opt->port;
-    pl_log_info("Exporting HTTP/REST API at:%s:%d ...",
+    pl_log_debug("HTTP server listening at %s:%d",
                 v4 ? (opt->loopback_only ? "127.0.0.1" : "0.0.0.0") : "[::]", s->port);
     *out = s;
     return NULL;

@@ -274,6 +274,11 @@ pl_status pl_serving_model_status(pl_serving *s, const char *name, const int64_t
                                   pl_version_status **out, int *num);
 void pl_version_status_free(pl_version_status *st, int num);
 
+/* The names of the models in the current config, sorted; free with
+ * pl_serving_model_names_free. */
+pl_status pl_serving_model_names(pl_serving *s, char ***names, int *num);
+void pl_serving_model_names_free(char **names, int num);
+
 /* GetModelMetadata's request check: at least one field, only "signature_def". */
 pl_status pl_serving_check_metadata_fields(int num, const char *const *fields);
 

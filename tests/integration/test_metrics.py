@@ -1,0 +1,186 @@
+"""Prometheus metrics (spec 1g) over REST and gRPC: --monitoring_config_file,
+the page on its path (and only there), TF Serving's mangled names, labels and
+33+1 histogram buckets, request_count for every call and request_latency for
+successful ones, from both entry points, with counts checked exactly."""
+import os
+import re
+import shutil
+import tempfile
+import unittest
+
+import grpc
+
+import tfs
+from resthttp import call
+
+from tensorflow.core.framework import tensor_pb2, types_pb2
+from tensorflow_serving.apis import classification_pb2, predict_pb2
+
+HALF = tfs.testdata("saved_model_half_plus_two_cpu")
+MONITORING = tfs.testdata("monitoring_config.txt")
+PREFIX = ":tensorflow:serving:"
+# One sample line: name{labels} value (labels may be empty for histograms' _sum/_count).
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*)\} (\S+)$')
+
+
+def parse(page):
+    """{(name, frozenset(labels)): value} and the # TYPE lines, checking every line's syntax."""
+    samples, types = {}, {}
+    assert page.endswith("\n")
+    for line in page[:-1].split("\n"):
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            types[name] = kind
+            continue
+        m = SAMPLE.match(line)
+        assert m, "bad line: %r" % line
+        labels = frozenset(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(2)))
+        samples[(m.group(1), labels)] = float(m.group(3))
+    return samples, types
+
+
+def lbl(**kw):
+    return frozenset(kw.items())
+
+
+def grpc_predict(server, model, x):
+    req = predict_pb2.PredictRequest()
+    req.model_spec.name = model
+    t = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, float_val=[x])
+    t.tensor_shape.dim.add().size = 1
+    req.inputs["x"].CopyFrom(t)
+    return server.predict_stub().Predict(req, timeout=30 * tfs.SLOW)
+
+
+class Metrics(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = tfs.Server(model_name="default", model_path=HALF, rest=True,
+                                args=["--monitoring_config_file=" + MONITORING]).start()
+        cls.port = cls.server.rest_port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def scrape(self):
+        r = call(self.port, "GET", "/monitoring/prometheus/metrics")
+        self.assertEqual(r[0], 200)
+        self.assertEqual(r[1]["content-type"], "text/plain")
+        return parse(r[2].decode())
+
+    def test_counts_and_latency_from_rest_and_grpc(self):
+        before, _ = self.scrape()
+        for x in (1.0, 2.0, 3.0):
+            self.assertEqual(call(self.port, "POST", "/v1/models/default:predict", '{"instances": [%s]}' % x)[0], 200)
+        self.assertEqual(call(self.port, "POST", "/v1/models/default:regress",
+                              '{"signature_name": "regress_x_to_y", "examples": [{"x": 1.0}]}')[0], 200)
+        self.assertEqual(call(self.port, "GET", "/v1/models/default")[0], 200)
+        for _ in range(2):
+            self.assertEqual(call(self.port, "POST", "/v1/models/missing:predict", '{"instances": [1]}')[0], 404)
+        self.assertEqual(call(self.port, "POST", "/v1/models/default:predict", "{")[0], 400)
+        self.assertEqual(call(self.port, "GET", "/v1/models/default:predict")[0], 400)
+        for x in (1.0, 5.0):
+            self.assertEqual(grpc_predict(self.server, "default", x).outputs["y"].float_val, [x / 2 + 2])
+        with self.assertRaises(grpc.RpcError):
+            grpc_predict(self.server, "missing", 1.0)
+        creq = classification_pb2.ClassificationRequest()
+        creq.model_spec.name = "default"
+        creq.model_spec.signature_name = "classify_x_to_y"
+        creq.input.example_list.examples.add().features.feature["x"].float_list.value.append(2.0)
+        self.assertEqual(self.server.predict_stub().Classify(creq, timeout=30 * tfs.SLOW)
+                         .result.classifications[0].classes[0].score, 3.0)
+
+        after, types = self.scrape()
+
+        def delta(name, **labels):
+            key = (PREFIX + name, lbl(**labels))
+            return after.get(key, 0) - before.get(key, 0)
+
+        # request_count: every call, by model name and status code name.
+        self.assertEqual(delta("request_count", model_name="default", status="OK"), 3 + 1 + 1 + 2 + 1)
+        self.assertEqual(delta("request_count", model_name="missing", status="NOT_FOUND"), 3)
+        # The malformed GET has no model name; the bad JSON has one.
+        self.assertEqual(delta("request_count", model_name="", status="INVALID_ARGUMENT"), 1)
+        self.assertEqual(delta("request_count", model_name="default", status="INVALID_ARGUMENT"), 1)
+        # request_latency: successful calls, API as each entry point names it.
+        lat = "request_latency_count"
+        self.assertEqual(delta(lat, model_name="default", API="predict", entrypoint="REST"), 3)
+        self.assertEqual(delta(lat, model_name="default", API="regress", entrypoint="REST"), 1)
+        self.assertEqual(delta(lat, model_name="default", API="", entrypoint="REST"), 1)
+        self.assertEqual(delta(lat, model_name="default", API="Predict", entrypoint="GRPC"), 2)
+        self.assertEqual(delta(lat, model_name="default", API="Classify", entrypoint="GRPC"), 1)
+        self.assertEqual(delta(lat, model_name="missing", API="predict", entrypoint="REST"), 0)
+        self.assertGreater(after[(PREFIX + "request_latency_sum",
+                                  lbl(model_name="default", API="predict", entrypoint="REST"))], 0)
+
+        self.assertEqual(types[PREFIX + "request_count"], "counter")
+        self.assertEqual(types[PREFIX + "request_latency"], "histogram")
+
+    def test_histogram_buckets(self):
+        call(self.port, "POST", "/v1/models/default:predict", '{"instances": [1]}')
+        _, types = self.scrape()
+        page = call(self.port, "GET", "/monitoring/prometheus/metrics")[2].decode()
+        labels = 'model_name="default",API="predict",entrypoint="REST"'
+        lines = [l for l in page.split("\n") if l.startswith(PREFIX + "request_latency_bucket{" + labels + ",le=")]
+        # TF's Buckets::Exponential(10, 1.8, 33) plus the DBL_MAX bucket shown as +Inf.
+        limits = [float(re.search(r'le="([^"]+)"', l).group(1)) for l in lines[:-1]]
+        self.assertEqual(len(lines), 34)
+        self.assertTrue(lines[-1].startswith(PREFIX + 'request_latency_bucket{' + labels + ',le="+Inf"} '))
+        for k, got in enumerate(limits):
+            want = 10 * 1.8 ** k
+            self.assertEqual(got, float("%g" % want), k)  # absl::StrCat: six significant digits
+        counts = [int(l.rsplit(" ", 1)[1]) for l in lines]
+        self.assertEqual(counts, sorted(counts))
+        count = [l for l in page.split("\n") if l.startswith(PREFIX + "request_latency_count{" + labels + "}")]
+        self.assertEqual(int(count[0].rsplit(" ", 1)[1]), counts[-1])
+
+    def test_path_with_query_is_refused(self):
+        r = call(self.port, "GET", "/monitoring/prometheus/metrics?x=1")
+        self.assertEqual((r[0], r[2]), (400, b"Unexpected path: /monitoring/prometheus/metrics?x=1. Should be "
+                                             b"/monitoring/prometheus/metrics"))
+
+    def test_label_values_from_urls_are_escaped(self):
+        call(self.port, "POST", '/v1/models/a%22b%5Cc%0Ad:predict', '{"instances": [1]}')
+        page = call(self.port, "GET", "/monitoring/prometheus/metrics")[2].decode()
+        self.assertIn(PREFIX + 'request_count{model_name="a\\"b\\\\c\\nd",status="NOT_FOUND"} 1\n', page)
+        parse(page)
+
+
+class Config(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="plinth-metrics-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def config(self, text):
+        path = os.path.join(self.tmp, "monitoring.txt")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_custom_path(self):
+        cfg = self.config('prometheus_config { enable: true path: "/metrics" }\n')
+        with tfs.Server(model_name="default", model_path=HALF, rest=True,
+                        args=["--monitoring_config_file=" + cfg]) as s:
+            r = call(s.rest_port, "GET", "/metrics")
+            self.assertEqual(r[0], 200)
+            self.assertIn(b"# TYPE :tensorflow:serving:request_count counter\n", r[2])
+            self.assertEqual(call(s.rest_port, "GET", "/monitoring/prometheus/metrics")[0], 404)
+
+    def test_disabled_or_absent(self):
+        cfg = self.config("prometheus_config { enable: false }\n")
+        for args in (["--monitoring_config_file=" + cfg], []):
+            with tfs.Server(model_name="default", model_path=HALF, rest=True, args=args) as s:
+                self.assertEqual(call(s.rest_port, "GET", "/monitoring/prometheus/metrics")[0], 404)
+
+    def test_bad_config_fails_the_start(self):
+        cfg = self.config("prometheus_config { enable: maybe }\n")
+        s = tfs.Server(model_name="default", model_path=HALF, rest=True, args=["--monitoring_config_file=" + cfg])
+        self.assertNotEqual(s.run_to_exit(), 0)
+        self.assertIn("Invalid protobuf file: '%s'" % cfg, s.output())
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
