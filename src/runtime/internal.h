@@ -14,13 +14,6 @@
 #include "tensorflow/core/framework/attr_value.pb-c.h"
 #include "tensorflow/core/framework/tensor.pb-c.h"
 
-/* ---- cores (cores.c) ---- */
-
-/* Takes the free cores for one inference and sets this thread's OpenMP team
- * size to match (1 when none is free); returns what pl__cores_release gives back. */
-int pl__cores_acquire(void);
-void pl__cores_release(int taken);
-
 /* ---- attributes (attrs.c) ---- */
 
 typedef struct pl__attr {
@@ -97,6 +90,9 @@ struct pl_graph {
     pl_endpoint *endpoint_pool;   /* storage behind nodes[i].inputs */
     int *control_pool;            /* storage behind nodes[i].controls */
 };
+
+/* Refuses a node with fewer or more data inputs than its op takes (op_arity.c). */
+pl_status pl__check_arity(const char *op, const char *node, int num_inputs);
 
 /* Checks for cycles outside loops and assigns every node its loop frame. */
 pl_status pl__graph_analyze(pl_graph *g);
