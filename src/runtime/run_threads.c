@@ -31,7 +31,9 @@ int pl__run_threads_begin(void) {
     int others = atomic_fetch_add(&runs_in_flight, 1);
     if (before <= 1) return before;
     int runnable = others == 0 ? runnable_now() : -1;
-    if (others > 0 || runnable > (int)sysconf(_SC_NPROCESSORS_ONLN)) omp_set_num_threads(1);
+    /* Our own team's workers may still be spinning from the last run and
+     * count as runnable: only threads beyond them are other load. */
+    if (others > 0 || runnable > (int)sysconf(_SC_NPROCESSORS_ONLN) + before - 1) omp_set_num_threads(1);
     return before;
 }
 
