@@ -6,21 +6,47 @@
  *   _PlPReLU(x, alpha)                            x > 0 ? x : alpha * x
  *   _PlScalarChain(x, c1..ck), attr ops           element-wise steps by scalars (fused_scalar.c)
  *
+ * Either may carry a fused MaxPool (attrs _pool_ksize, _pool_strides,
+ * _pool_padding), run over the batch in chunks.
+ *
  * The convolution runs through oneDNN as Conv2D does (same plan and weight
  * caches); bias and PReLU follow in one pass over the output while it is
  * still in cache, never as a oneDNN post-op (PReLU post-ops select a
  * reference kernel 100x slower). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "ops/families.h"
 #include "ops/fused_internal.h"
 #include "ops/nn_internal.h"
 
+/* Images per convolution call for batches: R-Net/O-Net's hundreds of
+ * candidates run as chunks of this many (the rest padded to a power of two),
+ * so activations before a fused MaxPool stay small and the oneDNN plans are
+ * the same whatever the candidate count. */
+#define POOL_CHUNK 64
+
 typedef struct fused_conv {
     pl__conv *conv;
     pl__window_attrs win;
     bool depthwise;
+    pl__pool *pool;              /* a fused MaxPool, or NULL */
+    pl__window_attrs pool_win;
 } fused_conv;
+
+static pl_status pool_prepare(pl_kernel_prep *p, fused_conv *f) {
+    const int64_t *ksize, *strides;
+    int nk, ns;
+    PL_TRY(pl_attr_int_list(p->attrs, "_pool_ksize", &ksize, &nk));
+    PL_TRY(pl_attr_int_list(p->attrs, "_pool_strides", &strides, &ns));
+    memset(&f->pool_win, 0, sizeof f->pool_win);
+    f->pool_win.dilation[0] = f->pool_win.dilation[1] = 1;
+    PL_TRY(pl__window_set_lists(&f->pool_win, ksize, nk, strides, ns));
+    if (pl_attr_string_equals(p->attrs, "_pool_padding", "SAME")) f->pool_win.padding = PL__PAD_SAME;
+    else if (pl_attr_string_equals(p->attrs, "_pool_padding", "VALID")) f->pool_win.padding = PL__PAD_VALID;
+    else return pl_error(PL_INVALID_ARGUMENT, "%s: _pool_padding must be SAME or VALID", p->op);
+    return pl__pool_create(PL__POOL_MAX, &f->pool);
+}
 
 static pl_status fused_conv_prepare(pl_kernel_prep *p, bool depthwise) {
     if (p->num_inputs != 3 && p->num_inputs != 4)
@@ -36,7 +62,10 @@ static pl_status fused_conv_prepare(pl_kernel_prep *p, bool depthwise) {
     f->depthwise = depthwise;
     f->win = w;
     pl_status st = pl__conv_create(&w, depthwise, &f->conv);
+    if (!st && pl_attr_has(p->attrs, "_pool_ksize")) st = pool_prepare(p, f);
     if (st) {
+        pl__pool_free(f->pool);
+        pl__conv_free(f->conv);
         free(f);
         return st;
     }
@@ -51,7 +80,74 @@ static void fused_conv_release(void *state) {
     fused_conv *f = state;
     if (!f) return;
     pl__conv_free(f->conv);
+    pl__pool_free(f->pool);
     free(f);
+}
+
+/* Images in the next chunk: POOL_CHUNK while that many are left, then the
+ * rest rounded up to a power of two (padded with zero images), so a node
+ * meets at most a handful of batch sizes whatever the candidate count. */
+static int64_t chunk_of(int64_t left) {
+    if (left >= POOL_CHUNK) return POOL_CHUNK;
+    int64_t c = 1;
+    while (c < left) c *= 2;
+    return c;
+}
+
+/* Convolution, bias, PReLU and the MaxPool if any, chunk by chunk over the batch. */
+static pl_status chunked_compute(pl_kernel_ctx *c, fused_conv *fc, const pl__conv_geom *g, pl_tensor *x,
+                                 pl_tensor *f, pl_tensor *bias, pl_tensor *alpha) {
+    pl_tensor conv_out = {.dtype = PL_DT_FLOAT, .rank = 4, .dims = {g->n, g->oh, g->ow, g->oc}};
+    conv_out.count = g->n * g->oh * g->ow * g->oc;
+    pl__pool_geom pg = {.oh = g->oh, .ow = g->ow};
+    if (fc->pool) PL_TRY(pl__pool_geometry(&fc->pool_win, &conv_out, &pg));
+    int64_t dims[4] = {g->n, pg.oh, pg.ow, g->oc};
+    pl_tensor *y;
+    PL_TRY(pl_ctx_alloc_output(c, 0, PL_DT_FLOAT, 4, dims, &y));
+    int64_t in_image = g->h * g->w * g->c, mid_image = g->oh * g->ow * g->oc, out_image = pg.oh * pg.ow * g->oc;
+    if (g->n == 0 || mid_image == 0 || out_image == 0) return NULL;
+    /* alpha varying along the batch would not repeat per chunk: one chunk then. */
+    bool whole = alpha && alpha->rank == 4 && alpha->dims[0] != 1;
+    int64_t most = whole ? g->n : chunk_of(g->n);
+    size_t mid_bytes = fc->pool ? (size_t)(most * mid_image) * sizeof(float) : 0;
+    size_t pad_in = whole ? 0 : (size_t)(most * in_image) * sizeof(float), pad_out = whole ? 0 : (size_t)(most * out_image) * sizeof(float);
+    char *scratch = aligned_alloc(64, (mid_bytes + pad_in + pad_out + 3 * 64) / 64 * 64 + 64);
+    if (!scratch) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    float *mid = (float *)scratch;
+    float *staged_in = (float *)(scratch + (mid_bytes + 63) / 64 * 64);
+    float *staged_out = (float *)((char *)staged_in + (pad_in + 63) / 64 * 64);
+    pl_status st = NULL;
+    for (int64_t b = 0; b < g->n && !st;) {
+        int64_t left = g->n - b, n = whole ? g->n : chunk_of(left), real = n < left ? n : left;
+        pl_tensor xc = *x;
+        xc.dims[0] = n;
+        xc.count = n * in_image;
+        xc.data = (float *)x->data + b * in_image;
+        float *out = (float *)y->data + b * out_image;
+        if (real < n) { /* the last, padded chunk */
+            memcpy(staged_in, xc.data, (size_t)(real * in_image) * sizeof(float));
+            memset(staged_in + real * in_image, 0, (size_t)((n - real) * in_image) * sizeof(float));
+            xc.data = staged_in;
+            out = staged_out;
+        }
+        pl__conv_geom gc = *g;
+        gc.n = n;
+        int64_t mdims[4] = {n, g->oh, g->ow, g->oc};
+        float *conv_y = fc->pool ? mid : out;
+        pl__prelu tail;
+        st = pl__prelu_init(&tail, 4, mdims, bias, alpha);
+        if (!st) st = pl__conv_run(fc->conv, &gc, &xc, f, conv_y);
+        if (!st) pl__prelu_run(&tail, conv_y, conv_y);
+        pl__prelu_free(&tail);
+        pl__pool_geom pc = pg;
+        pc.n = n;
+        if (!st && fc->pool) st = pl__pool_run(fc->pool, &pc, mid, out);
+        if (!st && out == staged_out)
+            memcpy((float *)y->data + b * out_image, staged_out, (size_t)(real * out_image) * sizeof(float));
+        b += real;
+    }
+    free(scratch);
+    return st;
 }
 
 static pl_status fused_conv_compute(pl_kernel_ctx *c) {
@@ -63,6 +159,8 @@ static pl_status fused_conv_compute(pl_kernel_ctx *c) {
                         pl_dtype_name(f->dtype));
     pl__conv_geom g;
     PL_TRY(pl__conv_geometry(&fc->win, fc->depthwise, x, f, &g));
+    /* Batches (R-Net/O-Net candidates) and fused pools go chunk by chunk. */
+    if (fc->pool || g.n > 1) return chunked_compute(c, fc, &g, x, f, bias, alpha);
     int64_t dims[4] = {g.n, g.oh, g.ow, g.oc};
     pl__prelu tail;
     PL_TRY(pl__prelu_init(&tail, 4, dims, bias, alpha));

@@ -9,6 +9,11 @@
  * Both compute x > 0 ? x : alpha * x exactly (x - |x| is 2x, and halving is
  * exact), so the fused kernels give the same bits.
  *
+ * A MaxPool over such a fused convolution joins it too (its attrs travel as
+ * _pool_ksize/_pool_strides/_pool_padding): the kernel then runs the batch in
+ * fixed-size chunks, so R-Net/O-Net's full-size activations never exist at
+ * once and their oneDNN plans do not depend on the number of candidates.
+ *
  * Chains of element-wise Add/Sub/Mul/RealDiv by scalar constants (an input
  * normalisation such as (x - 127.5) / 128) become one _PlScalarChain node: one
  * pass over the data and no intermediate tensor, each step rounded as the
@@ -252,6 +257,50 @@ static pl_status fuse_prelus(scan *s) {
     return NULL;
 }
 
+static bool is_fused_conv(const pl_node *n) {
+    return !strcmp(n->op, "_PlFusedConv2D") || !strcmp(n->op, "_PlFusedDepthwiseConv2dNative");
+}
+
+/* MaxPool over a fused convolution nobody else sees. */
+static pl_status fuse_conv_pool(scan *s) {
+    const pl_graph *g = s->c->g;
+    static const char *const pool_keys[] = {"ksize", "strides", "padding"};
+    static const char *const new_keys[] = {"_pool_ksize", "_pool_strides", "_pool_padding"};
+    for (int i = 0; i < g->num_nodes; i++) {
+        if (!s->c->needed[i] || s->absorbed[i]) continue;
+        const pl_node *pool = node_of(s, i);
+        if (strcmp(pool->op, "MaxPool") || pool->num_inputs != 1 || !float_typed(pool) ||
+            pl_attr_string_equals(pool->attrs, "data_format", "NCHW"))
+            continue;
+        pl_endpoint x = pool->inputs[0];
+        const pl_node *conv = node_of(s, x.node);
+        if (x.index != 0 || !is_fused_conv(conv) || s->pinned[x.node] || s->uses[x.node] != 1 ||
+            s->control_uses[x.node] != 0)
+            continue;
+        const Tensorflow__AttrValue *pv[3];
+        bool ok = true;
+        for (int k = 0; k < 3 && ok; k++) ok = (pv[k] = pl__attrs_get(pool->attrs, pool_keys[k])) != NULL;
+        if (!ok || conv->attrs->n > 64) continue;
+        const char *keys[64 + 3];
+        const Tensorflow__AttrValue *values[64 + 3];
+        int n = 0;
+        for (int k = 0; k < conv->attrs->n; k++) {
+            keys[n] = conv->attrs->items[k].name;
+            values[n++] = conv->attrs->items[k].value;
+        }
+        for (int k = 0; k < 3; k++) {
+            keys[n] = new_keys[k];
+            values[n++] = pv[k];
+        }
+        fused_node *f = &s->r->nodes[s->r->n];
+        int absorbed = x.node;
+        PL_TRY(emit(s, i, conv->op, conv, conv->num_inputs, conv->inputs, 1, &absorbed));
+        PL_TRY(pl__attrs_init(&f->attrs, (size_t)n, keys, values));
+        f->node.attrs = &f->attrs;
+    }
+    return NULL;
+}
+
 static pl_status fuse_conv_bias(scan *s) {
     const pl_graph *g = s->c->g;
     for (int i = 0; i < g->num_nodes; i++) {
@@ -377,6 +426,7 @@ pl_status pl__rewrite_fuse(pl__rewrite_ctx *c, pl__rewrites **out) {
         st = fuse_prelus(&s);
     }
     if (!st) st = fuse_conv_bias(&s);
+    if (!st) st = fuse_conv_pool(&s);
     if (!st) st = fuse_scalar_chains(&s);
     free(s.uses);
     free(s.control_uses);

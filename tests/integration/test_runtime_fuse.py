@@ -165,6 +165,47 @@ class Fusion(unittest.TestCase):
         self.check_fused(nodes, x, "act", "_PlFusedConv2D", ["bias", "act/mul"], ref)
 
 
+class ConvPool(unittest.TestCase):
+    """MaxPool over a fused convolution joins it; batches run in chunks of 64 with
+    the rest padded to a power of two (results must not depend on it)."""
+
+    def nodes(self, padding="SAME"):
+        nodes, w, b = conv_layer((1, 24, 24, 3), 28, np.linspace(0.1, 0.4, 28, dtype=F), rng=np.random.default_rng(9))
+        return nodes + [node("pool", "MaxPool", ["act"], T=F, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1],
+                             padding=padding)], w, b
+
+    def ref(self, x, w, b, padding):
+        v = prelu_ref(conv_ref(x, w) + b, np.linspace(0.1, 0.4, 28, dtype=F))
+        n, h, wd, c = v.shape
+        if padding == "SAME":
+            oh, ow = -(-h // 2), -(-wd // 2)
+            ph, pw = max((oh - 1) * 2 + 3 - h, 0), max((ow - 1) * 2 + 3 - wd, 0)
+            v = np.pad(v, ((0, 0), (ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)), constant_values=-np.inf)
+        else:
+            oh, ow = (h - 3) // 2 + 1, (wd - 3) // 2 + 1
+        out = np.full((n, oh, ow, c), -np.inf)
+        for i in range(3):
+            for j in range(3):
+                out = np.maximum(out, v[:, i:i + 2 * oh:2, j:j + 2 * ow:2, :])
+        return out
+
+    def test_batches(self):
+        rng = np.random.default_rng(10)
+        for padding in ("SAME", "VALID"):
+            nodes, w, b = self.nodes(padding)
+            ops = plan(nodes, ["x"], ["pool"])
+            self.assertEqual(ops["pool"], "_PlFusedConv2D")
+            self.assertNotIn("act", ops)
+            for n in (1, 5, 64, 70, 131):
+                with self.subTest(padding=padding, batch=n):
+                    x = rng.standard_normal((n, 24, 24, 3)).astype(F)
+                    fused, = run(nodes, feeds={"x": x}, fetches=["pool"])
+                    unfused = run(nodes, feeds={"x": x}, fetches=["pool", "conv", "act/mul"])[0]
+                    self.assertEqual(fused.shape, unfused.shape)
+                    np.testing.assert_allclose(fused, unfused, rtol=1e-5, atol=1e-5)
+                    np.testing.assert_allclose(fused, self.ref(x, w, b, padding), rtol=1e-4, atol=1e-4)
+
+
 class ScalarChain(unittest.TestCase):
     def chain_nodes(self):
         # ((x - 127.5) / 128) * 3 -> 1000 - that -> 2 / that -> + 1, constants on both sides
