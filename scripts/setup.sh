@@ -8,7 +8,7 @@ packages=(
   libgrpc-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
   libdnnl-dev libjpeg62-turbo-dev libspng-dev zlib1g-dev libmicrohttpd-dev libjansson-dev
   python3-grpcio python3-grpc-tools python3-protobuf python3-numpy python3-opencv
-  curl
+  curl openssl
   nginx wrk
 )
 

@@ -364,8 +364,6 @@ static pl_status validate(const options *o) {
                         "server_options.tensorflow_inter_op_parallelism) separately. You cannot configure all.");
     if (o->use_alts_credentials)
         return pl_error(PL_UNIMPLEMENTED, "--use_alts_credentials is not supported by plinth");
-    if (*o->ssl_config_file)
-        return pl_error(PL_UNIMPLEMENTED, "--ssl_config_file is not supported by plinth");
     if (o->port < 0 || o->port > 65535)
         return pl_error(PL_INVALID_ARGUMENT, "--port must be between 0 and 65535; got %d", o->port);
     return NULL;
@@ -378,7 +376,6 @@ static void note_no_ops(const options *o) {
     if (o->xla_cpu_compilation_enabled || o->xla_gpu_compilation_enabled)
         pl_log_info("--xla_*_compilation_enabled has no effect: plinth has no XLA");
     if (o->prefer_tflite_model) pl_log_info("--prefer_tflite_model has no effect: the SavedModel is served");
-    if (o->enable_batching) pl_log_warning("--enable_batching is accepted but requests are not batched yet");
     if (*o->platform_config_file || *o->tensorflow_session_config_file || *o->thread_pool_factory_config_file)
         pl_log_info("platform, session and thread-pool config files have no effect in plinth");
 }
@@ -410,6 +407,16 @@ static void *signal_main(void *arg) {
 static pl_status build_config(const options *o, pl_server_config *cfg) {
     if (*o->model_config_file) return pl_server_config_read_file(o->model_config_file, cfg);
     return pl_server_config_single(o->model_name, o->model_base_path, cfg);
+}
+
+/* server.cc: with --enable_batching and no file, every default applies and
+ * the pool is "model_server_batch_threads". */
+static pl_status batching_params(const options *o, pl_batching_params *p) {
+    PL_TRY(pl_batching_params_init(p, *o->batching_parameters_file ? NULL : "model_server_batch_threads"));
+    if (!*o->batching_parameters_file) return NULL;
+    pl_status st = pl_batching_params_read_file(o->batching_parameters_file, p);
+    if (st) pl_batching_params_clear(p);
+    return st;
 }
 
 /* Server::BuildAndStart's HTTP part: a bad monitoring config fails the
@@ -492,8 +499,21 @@ int main(int argc, char **argv) {
     st = build_config(&o, &cfg);
     if (st) return fail(st);
 
+    pl_batching_params batching = {0};
+    if (o.enable_batching) {
+        st = batching_params(&o, &batching);
+        if (st) {
+            pl_server_config_clear(&cfg);
+            return fail(st);
+        }
+    }
+
     pl_serving_options sopt;
     pl_serving_options_init(&sopt);
+    sopt.batching = o.enable_batching ? &batching : NULL;
+    sopt.per_model_batching = o.enable_batching && o.enable_per_model_batching_parameters;
+    sopt.enable_model_warmup = o.enable_model_warmup;
+    sopt.warmup_iterations = o.num_request_iterations_for_warmup;
     sopt.max_num_load_retries = o.max_num_load_retries;
     sopt.load_retry_interval_micros = o.load_retry_interval_micros;
     sopt.file_system_poll_wait_seconds = o.file_system_poll_wait_seconds;
@@ -503,6 +523,7 @@ int main(int argc, char **argv) {
     pl_serving *serving;
     st = pl_serving_create(&sopt, &cfg, &serving);
     pl_server_config_clear(&cfg);
+    pl_batching_params_clear(&batching);
     if (st) return fail(st);
 
     if (*o.model_config_file && o.model_config_file_poll_wait_seconds > 0) {
@@ -518,6 +539,11 @@ int main(int argc, char **argv) {
         .socket_path = o.grpc_socket_path,
         .channel_arguments = o.grpc_channel_arguments,
         .max_threads = o.grpc_max_threads,
+        /* Calls wait in the batch queues: every gRPC thread TF Serving would
+         * run (--grpc_max_threads) may hold one. */
+        .num_threads = o.enable_batching ? o.grpc_max_threads : 0,
+        .slots_per_method = o.enable_batching ? 1 : 0,
+        .ssl_config_file = o.ssl_config_file,
         .enable_health = o.enable_grpc_healthcheck_service,
         .tensor_content = o.enable_serialization_as_tensor_content,
     };

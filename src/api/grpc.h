@@ -24,8 +24,15 @@ typedef struct pl_grpc_options {
     const char *channel_arguments;  /* --grpc_channel_arguments: "k=v,k=v" */
     int num_threads;                /* completion-queue threads; 0: one per CPU */
     int max_threads;                /* --grpc_max_threads: upper bound on the above; 0: none */
+    /* Calls of one method a thread accepts ahead; 0: 4. gRPC hands a new call
+     * to the first thread with a free slot, so calls that block (waiting in a
+     * batch queue) need 1 here to spread over the threads. */
+    int slots_per_method;
     bool enable_health;             /* grpc.health.v1.Health */
     bool tensor_content;            /* --enable_serialization_as_tensor_content */
+    /* --ssl_config_file: a text-format SSLConfig; TLS (mTLS with
+     * client_verify) on every listening port. NULL or "": plaintext. */
+    const char *ssl_config_file;
 } pl_grpc_options;
 
 typedef struct pl_grpc_server pl_grpc_server;

@@ -90,6 +90,13 @@ typedef struct pl__wire_request {
 /* multi: the request is a MultiInferenceRequest (field 1 = repeated tasks). */
 pl_status pl__wire_scan_request(pl_arena *a, const uint8_t *data, size_t len, bool multi, pl__wire_request *out);
 
+/* ---- transport security (grpc_tls.c) ---- */
+
+/* The credentials every listening port uses: TLS from opt->ssl_config_file,
+ * or plaintext. INVALID_ARGUMENT "Invalid protobuf file: 'PATH'" when the
+ * file does not parse. */
+pl_status pl__grpc_credentials(const pl_grpc_options *opt, grpc_server_credentials **out);
+
 /* ---- shared helpers ---- */
 
 /* Unpacks a request; INTERNAL "Failed to parse request" like gRPC C++ when the

@@ -5,6 +5,7 @@
 #include "api/grpc_internal.h"
 #include "base/log.h"
 #include "grpc/health/v1/health.pb-c.h"
+#include "serving/metrics.h"
 #include "tensorflow_serving/apis/get_model_status.pb-c.h"
 #include "tensorflow_serving/apis/model_management.pb-c.h"
 
@@ -50,10 +51,21 @@ pl_status pl__grpc_get_model_status(pl__grpc_call_ctx *ctx, const uint8_t *data,
     return st;
 }
 
+/* GetMetrics of model_service_impl.cc: each named metric's first point, 0
+ * for a metric that does not exist. */
+static void read_metrics(const Tensorflow__Serving__ReloadConfigRequest *req, int64_t *values) {
+    pl_metrics *r = pl_metrics_default();
+    for (size_t i = 0; i < req->n_metric_names; i++)
+        values[i] = pl_metric_first_value(pl_metrics_find(r, req->metric_names[i] ? req->metric_names[i] : ""));
+}
+
 pl_status pl__grpc_reload_config(pl__grpc_call_ctx *ctx, const uint8_t *data, size_t len, grpc_slice *resp) {
     Tensorflow__Serving__ReloadConfigRequest *req;
     PL_TRY(pl__grpc_unpack(ctx, &tensorflow__serving__reload_config_request__descriptor, data, len,
                            (ProtobufCMessage **)&req));
+    int64_t *before = pl_arena_alloc(ctx->arena, sizeof *before * (req->n_metric_names + 1));
+    if (!before) return oom();
+    read_metrics(req, before);
     pl_status st;
     if (!req->config ||
         req->config->config_case != TENSORFLOW__SERVING__MODEL_SERVER_CONFIG__CONFIG_MODEL_CONFIG_LIST) {
@@ -78,18 +90,23 @@ pl_status pl__grpc_reload_config(pl__grpc_call_ctx *ctx, const uint8_t *data, si
     Tensorflow__Serving__ReloadConfigResponse r = TENSORFLOW__SERVING__RELOAD_CONFIG_RESPONSE__INIT;
     Tensorflow__Serving__StatusProto sp = TENSORFLOW__SERVING__STATUS_PROTO__INIT;
     r.status = &sp;
-    /* No metric registry is kept here, so every requested metric moved by 0. */
-    r.n_metric = req->n_metric_names;
-    r.metric = pl_arena_alloc(ctx->arena, sizeof *r.metric * (r.n_metric + 1));
-    if (!r.metric) return oom();
-    for (size_t i = 0; i < r.n_metric; i++) {
+    /* RecordMetricsIncrease: one entry per distinct name, what it moved by across the reload. */
+    int64_t *after = pl_arena_alloc(ctx->arena, sizeof *after * (req->n_metric_names + 1));
+    r.metric = pl_arena_alloc(ctx->arena, sizeof *r.metric * (req->n_metric_names + 1));
+    if (!after || !r.metric) return oom();
+    read_metrics(req, after);
+    for (size_t i = 0; i < req->n_metric_names; i++) {
+        const char *name = req->metric_names[i] ? req->metric_names[i] : "";
+        bool seen = false;
+        for (size_t j = 0; j < r.n_metric && !seen; j++) seen = !strcmp(r.metric[j]->name, name);
+        if (seen) continue;
         Tensorflow__Serving__Metric *m = pl_arena_alloc(ctx->arena, sizeof *m);
         if (!m) return oom();
         tensorflow__serving__metric__init(m);
-        m->name = req->metric_names[i];
+        m->name = (char *)name;
         m->value_increase_case = TENSORFLOW__SERVING__METRIC__VALUE_INCREASE_INT64_VALUE_INCREASE;
-        m->int64_value_increase = 0;
-        r.metric[i] = m;
+        m->int64_value_increase = after[i] - before[i];
+        r.metric[r.n_metric++] = m;
     }
     return pl__grpc_pack(&r.base, resp);
 }

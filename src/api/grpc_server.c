@@ -337,7 +337,8 @@ static int num_cpus(void) {
 }
 
 static pl_status add_port(pl_grpc_server *g, const char *addr, int *bound) {
-    grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
+    grpc_server_credentials *creds;
+    PL_TRY(pl__grpc_credentials(&g->opt, &creds));
     int port = grpc_server_add_http2_port(g->server, addr, creds);
     grpc_server_credentials_release(creds);
     if (port <= 0) return pl_error(PL_UNAVAILABLE, "Failed to BuildAndStart gRPC server: cannot listen on %s", addr);
@@ -373,15 +374,16 @@ static pl_status make_workers(pl_grpc_server *g) {
         w->g = g;
         w->cq = grpc_completion_queue_create_for_next(NULL);
         grpc_server_register_completion_queue(g->server, w->cq, NULL);
+        int per_method = g->opt.slots_per_method > 0 ? g->opt.slots_per_method : SLOTS_PER_METHOD;
         int slots = SLOTS_GENERIC;
-        for (int m = 0; m < NUM_METHODS; m++) slots += g->handles[m] ? SLOTS_PER_METHOD : 0;
+        for (int m = 0; m < NUM_METHODS; m++) slots += g->handles[m] ? per_method : 0;
         w->calls = calloc((size_t)slots, sizeof *w->calls);
         if (!w->calls) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
         w->num_calls = slots;
         int k = 0;
         for (int m = -1; m < NUM_METHODS; m++) {
             if (m >= 0 && !g->handles[m]) continue;
-            for (int j = 0; j < (m < 0 ? SLOTS_GENERIC : SLOTS_PER_METHOD); j++) {
+            for (int j = 0; j < (m < 0 ? SLOTS_GENERIC : per_method); j++) {
                 call *c = &w->calls[k++];
                 c->g = g;
                 c->w = w;

@@ -214,7 +214,7 @@ pl_status pl_serving_classify(pl_servable *sv, const char *signature_name, const
     if (classes) fetch[nf++] = classes->tensor_name;
     if (scores) fetch[nf++] = scores->tensor_name;
     pl_tensor *out[2] = {NULL, NULL};
-    pl_status st = pl_model_run(sv->model, run, 1, &in_name, &examples, nf, fetch, out);
+    pl_status st = pl__servable_run(sv, run, 1, &in_name, &examples, nf, fetch, out);
     pl_tensor_unref(examples);
     if (st) return st;
     return classify_result(input->num, classes ? out[0] : NULL, scores ? out[classes ? 1 : 0] : NULL, resp);
@@ -234,7 +234,7 @@ pl_status pl_serving_regress(pl_servable *sv, const char *signature_name, const 
     PL_TRY(pl__examples_tensor(input, &examples));
     pl_tensor *out = NULL;
     const char *fetch = output->tensor_name;
-    pl_status st = pl_model_run(sv->model, run, 1, &in_name, &examples, 1, &fetch, &out);
+    pl_status st = pl__servable_run(sv, run, 1, &in_name, &examples, 1, &fetch, &out);
     pl_tensor_unref(examples);
     if (st) return st;
     return regress_result(input->num, out, resp);
@@ -319,7 +319,7 @@ pl_status pl_serving_multi_inference(pl_servable *sv, const pl_run_options *run,
     if (!st) st = pl__examples_tensor(input, &examples);
     if (!st) {
         for (int i = 0; i < num_inputs; i++) feeds[i] = examples;
-        st = pl_model_run(sv->model, run, num_inputs, inputs, feeds, num_fetches, fetches, fetched);
+        st = pl__servable_run(sv, run, num_inputs, inputs, feeds, num_fetches, fetches, fetched);
         if (st) num_fetches = 0;
     }
     pl_tensor_unref(examples);

@@ -39,6 +39,7 @@ struct pl_servable {
     char *name;
     int64_t version;
     pl_model *model;
+    struct pl__servable_batching *batching;  /* NULL: requests run on their own */
     struct pl_servable *next_dead;
 };
 
@@ -145,6 +146,9 @@ struct pl_serving {
     pthread_rwlock_t snap_lock;
     pl__snapshot *snap;
 
+    struct pl__batcher *batcher; /* the shared batch scheduler; NULL without batching */
+    pl_batching_params batch_params;
+
     pthread_t manager_thread, source_thread;
     bool threads_started;
 
@@ -155,6 +159,86 @@ struct pl_serving {
     char *watch_path;
     int watch_seconds;
 };
+
+/* ---- loading a version (servable_load.c) ----
+ *
+ * A version is loaded as TensorFlow Serving's SavedModelBundleFactory does:
+ * the model, then its batching queues, then warmup through those queues. The
+ * servable is not published yet, so only the loading thread uses it. */
+pl_status pl__servable_load(pl_serving *s, const char *name, int64_t version, const char *path,
+                            pl_servable **out);
+/* Frees the batching queues and the model of a servable nobody holds. */
+void pl__servable_unload(pl_serving *s, pl_servable *sv);
+
+/* Session::Run through the version's batching queues when it has them
+ * (batch_session.c), else pl_model_run. Same contract as pl_model_run. */
+pl_status pl__servable_run(pl_servable *sv, const pl_run_options *run, int num_feeds, const char *const *feed_names,
+                           pl_tensor *const *feeds, int num_fetches, const char *const *fetch_names,
+                           pl_tensor **fetched);
+
+/* ---- the shared batch scheduler (batch_scheduler.c) ----
+ *
+ * TensorFlow's SharedBatchScheduler: a pool of threads serving many queues
+ * fairly. Each queue collects tasks (a number of rows) into batches and hands
+ * a batch to a thread when it is full, when its oldest task has waited
+ * batch_timeout_micros, or at once when a thread is idle and the timeout is 0. */
+typedef struct pl__batcher pl__batcher;
+typedef struct pl__batch_queue pl__batch_queue;
+
+/* One piece of a request in a batch: rows [offset, offset + size) of its inputs. */
+typedef struct pl__batch_task {
+    int64_t offset, size;
+    int64_t enqueue_ns;
+    int piece;                   /* index among the pieces of a split request */
+    void *owner;                 /* the request; the scheduler never reads it */
+    struct pl__batch_task *next; /* in its batch */
+} pl__batch_task;
+
+/* Runs a batch and completes its tasks. The tasks belong to waiting callers:
+ * once a task is reported done, the callback must not touch it again. */
+typedef void (*pl__batch_process_fn)(void *ctx, pl__batch_task **tasks, int num_tasks, int64_t size);
+
+pl_status pl__batcher_create(const pl_batching_params *p, pl__batcher **out);
+/* Every queue must have been removed. */
+void pl__batcher_free(pl__batcher *b);
+const char *pl__batcher_pool_name(const pl__batcher *b);
+
+pl_status pl__batch_queue_add(pl__batcher *b, const pl_batching_params *p, pl__batch_process_fn process, void *ctx,
+                              pl__batch_queue **out);
+/* Waits for the batches being processed; the queue must hold no task. */
+void pl__batch_queue_remove(pl__batch_queue *q);
+
+/* Schedules a request of `size` rows. Without large batch splitting it is one
+ * task (tasks[0]); with it, up to `max_tasks` pieces (*used of them) that each
+ * fill the batch they join. Fails with INVALID_ARGUMENT "Task size N is
+ * larger than maximum input batch size M" or UNAVAILABLE "The batch
+ * scheduling queue to which this task was submitted is full". */
+pl_status pl__batch_queue_schedule(pl__batch_queue *q, pl__batch_task *tasks, int max_tasks, int64_t size,
+                                   int *used);
+/* The most pieces a request of `size` rows may be split into. */
+int pl__batch_max_pieces(const pl_batching_params *p, int64_t size);
+
+/* ---- batch tensors (batch_tensor.c) ---- */
+
+/* Copies rows [row, row + n) of `src` into `dst` from row `dst_row` on.
+ * dst's dims 1+ may be larger than src's (pad_variable_length_inputs): the
+ * rest is filled with src's element `pad_index`. Same dtype. */
+pl_status pl__rows_copy(pl_tensor *dst, int64_t dst_row, const pl_tensor *src, int64_t row, int64_t n,
+                        int64_t pad_index);
+/* A new tensor holding rows [row, row + n) of src. */
+pl_status pl__rows_slice(const pl_tensor *src, int64_t row, int64_t n, pl_tensor **out);
+
+/* ---- per-version batching (batch_session.c) ---- */
+
+typedef struct pl__servable_batching pl__servable_batching;
+pl_status pl__servable_batching_create(pl__batcher *b, const pl_batching_params *p, pl_model *model,
+                                       pl__servable_batching **out);
+void pl__servable_batching_free(pl__servable_batching *sb);
+
+/* ---- warmup (warmup.c) ---- */
+
+/* Replays <path>/assets.extra/tf_serving_warmup_requests on `sv` (spec 1f). */
+pl_status pl__warmup_run(pl_servable *sv, const char *path, int iterations);
 
 /* Rebuilds and swaps the snapshot; call with `mu` held. */
 pl_status pl__publish(pl_serving *s);

@@ -24,6 +24,7 @@ void pl_serving_options_init(pl_serving_options *opt) {
     opt->load_retry_interval_micros = 60LL * 1000 * 1000;
     opt->file_system_poll_wait_seconds = 1;
     opt->saved_model_tags = "serve";
+    opt->enable_model_warmup = true;
 }
 
 static pl_status default_load(void *ctx, const char *path, pl_model **out) {
@@ -220,7 +221,7 @@ static bool reap_dead(pl_serving *s) {
         pl_servable *sv = s->dead;
         s->dead = sv->next_dead;
         pthread_mutex_unlock(&s->mu);
-        s->opt.loader.unload(s->opt.loader.ctx, sv->model);
+        pl__servable_unload(s, sv);
         pthread_mutex_lock(&s->mu);
         pl__model *m = model_find(s, sv->name);
         pl__version *v = m ? version_find(m, sv->version) : NULL;
@@ -300,7 +301,7 @@ static bool still_aspired(pl_serving *s, const char *name, int64_t version) {
 
 /* Loads with retries (LoaderHarness::Load + Retry). Called without mu. */
 static pl_status load_with_retries(pl_serving *s, const char *name, int64_t version, const char *path,
-                                   pl_model **out) {
+                                   pl_servable **out) {
     pl_status st = NULL;
     int max = s->opt.max_num_load_retries < 0 ? 0 : s->opt.max_num_load_retries;
     for (int attempt = 0; attempt <= max; attempt++) {
@@ -324,7 +325,7 @@ static pl_status load_with_retries(pl_serving *s, const char *name, int64_t vers
                         attempt);
             pl_status_free(st);
         }
-        st = s->opt.loader.load(s->opt.loader.ctx, path, out);
+        st = pl__servable_load(s, name, version, path, out);
         if (!st) return NULL;
         pl_log_error("Loading servable: {name: %s version: %" PRId64 "} failed: %s: %s", name, version,
                      pl_code_name(pl_status_code(st)), pl_status_message(st));
@@ -371,32 +372,17 @@ static void do_load(pl_serving *s, pl__model *m, pl__version *v) {
     state_event(s, name, version, PL_STATE_LOADING, NULL);
     pthread_mutex_unlock(&s->mu);
 
-    pl_model *model = NULL;
-    pl_status st = load_with_retries(s, name, version, path, &model);
     pl_servable *sv = NULL;
-    if (!st) {
-        sv = calloc(1, sizeof *sv);
-        if (sv) {
-            atomic_init(&sv->refs, 1);
-            sv->owner = s;
-            sv->name = name;
-            sv->version = version;
-            sv->model = model;
-            name = NULL;
-        } else {
-            s->opt.loader.unload(s->opt.loader.ctx, model);
-            st = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-        }
-    }
+    pl_status st = load_with_retries(s, name, version, path, &sv);
 
     pthread_mutex_lock(&s->mu);
     /* The version array may have moved while we were loading; the entry cannot
      * have been dropped because flush() keeps LOADING versions. */
-    pl__model *mm = model_find(s, sv ? sv->name : name);
+    pl__model *mm = model_find(s, name);
     pl__version *vv = mm ? version_find(mm, version) : NULL;
     if (PL_NEVER(!vv)) {
         if (sv) {
-            s->opt.loader.unload(s->opt.loader.ctx, sv->model);
+            pl__servable_unload(s, sv);
             free(sv->name);
             free(sv);
         }
@@ -682,6 +668,7 @@ pl_status pl_serving_create(const pl_serving_options *opt, const pl_server_confi
         s->opt.loader = (pl_model_loader){.load = default_load, .unload = default_unload, .ctx = s};
     }
     s->opt.saved_model_tags = s->tags;
+    s->opt.batching = NULL;  /* the copy below is what the loads read */
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->reload_mu, NULL);
     cond_init_monotonic(&s->manager_cv);
@@ -696,6 +683,10 @@ pl_status pl_serving_create(const pl_serving_options *opt, const pl_server_confi
     pthread_mutex_lock(&s->mu);
     pl_status st = pl__publish(s);
     pthread_mutex_unlock(&s->mu);
+    if (!st && opt->batching) {
+        st = pl_batching_params_copy(opt->batching, &s->batch_params);
+        if (!st) st = pl__batcher_create(&s->batch_params, &s->batcher);
+    }
     if (!st) {
         if (pthread_create(&s->manager_thread, NULL, manager_main, s)) {
             st = pl_error(PL_INTERNAL, "cannot start the manager thread");
@@ -761,6 +752,9 @@ void pl_serving_free(pl_serving *s) {
     pl__monitor_clear(&s->monitor);
     pthread_mutex_unlock(&s->mu);
     pl_server_config_clear(&s->config);
+    /* Every version is unloaded, so no queue is left on the scheduler. */
+    if (!s->live_servables) pl__batcher_free(s->batcher);
+    pl_batching_params_clear(&s->batch_params);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->reload_mu);
     pthread_cond_destroy(&s->manager_cv);

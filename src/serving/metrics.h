@@ -78,6 +78,11 @@ void pl_metric_observe(pl_metric *m, const char *const *values, double sample); 
  * histogram's sample count. */
 int64_t pl_metric_value(pl_metric *m, const char *const *values);
 
+/* The value of the metric's first cell in label order, as TF's
+ * CollectMetrics reports a metric's first point (metrics_point.c); 0 for a
+ * histogram or a metric without cells. */
+int64_t pl_metric_first_value(pl_metric *m);
+
 /* Appends the Prometheus page: metrics sorted by name, cells by label values,
  * "# TYPE" lines, histograms as _bucket{le=...} / _sum / _count, exactly as TF
  * Serving's PrometheusExporter::GeneratePage writes them. */

@@ -208,7 +208,7 @@ pl_status pl_serving_predict(pl_servable *sv, const pl_signature *sig, const pl_
     if (!st) st = plan_outputs(sig, req, resp, fetch_names);
     if (!st) {
         resp->num_outputs = nout_max;
-        st = pl_model_run(sv->model, run, nin, feed_names, feeds, nout_max, fetch_names, resp->outputs);
+        st = pl__servable_run(sv, run, nin, feed_names, feeds, nout_max, fetch_names, resp->outputs);
         if (st) resp->num_outputs = 0;  /* nothing was returned */
     }
     for (int j = 0; j < nin; j++)

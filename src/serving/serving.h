@@ -99,6 +99,28 @@ typedef struct pl_model_loader {
     void *ctx;
 } pl_model_loader;
 
+/* BatchingParameters (spec 1e) with the scheduler's defaults filled in. */
+typedef struct pl_batching_params {
+    int64_t max_batch_size;            /* largest task, and batch without splitting; default 1000 */
+    int64_t batch_timeout_micros;      /* default 0 */
+    int64_t max_enqueued_batches;      /* per queue; default 10 */
+    int64_t num_batch_threads;         /* shared by every queue; default: the CPUs */
+    char *thread_pool_name;            /* default "batch_threads" */
+    bool enable_large_batch_splitting;
+    int64_t max_execution_batch_size;  /* batch size with splitting; default max_batch_size */
+    int num_allowed_batch_sizes;
+    int64_t *allowed_batch_sizes;      /* increasing; batches are padded up to one of these */
+    bool pad_variable_length_inputs;   /* pad dims 1+ to the largest task's */
+} pl_batching_params;
+
+/* TensorFlow's defaults, with `thread_pool_name` (NULL: "batch_threads"). */
+pl_status pl_batching_params_init(pl_batching_params *p, const char *thread_pool_name);
+/* Reads a text-format BatchingParameters file on top of the defaults.
+ * INVALID_ARGUMENT "Invalid protobuf file: 'PATH'" when it does not parse. */
+pl_status pl_batching_params_read_file(const char *path, pl_batching_params *p);
+pl_status pl_batching_params_copy(const pl_batching_params *src, pl_batching_params *dst);
+void pl_batching_params_clear(pl_batching_params *p);
+
 typedef struct pl_serving_options {
     int max_num_load_retries;            /* retries after a failed load; default 5 */
     int64_t load_retry_interval_micros;  /* default 60 s; negative: no wait */
@@ -107,6 +129,18 @@ typedef struct pl_serving_options {
     bool enable_signature_method_name_check;
     const char *saved_model_tags;        /* default "serve" */
     pl_model_loader loader;              /* load == NULL: pl_model_load */
+    /* --enable_batching: NULL serves every request on its own. The shared
+     * scheduler takes its threads from these parameters and, without
+     * per_model_batching, every version's queues their options. */
+    const pl_batching_params *batching;
+    /* --enable_per_model_batching_parameters: a version is batched only when
+     * its directory holds batching_params.pbtxt, with those queue options. */
+    bool per_model_batching;
+    /* --enable_model_warmup (default true): replay
+     * assets.extra/tf_serving_warmup_requests before a version is AVAILABLE,
+     * each record warmup_iterations times (<= 0: once). */
+    bool enable_model_warmup;
+    int warmup_iterations;
 } pl_serving_options;
 
 void pl_serving_options_init(pl_serving_options *opt);

@@ -13,11 +13,14 @@ strings, shape(...) (-> shape; None or -1 is an unknown dimension,
 shape(None) an unknown rank), np.ndarray (-> tensor; numpy scalars count as
 Python numbers),
 func("name", **attrs) (-> function). run() writes a GraphDef and .npy files to
-a temporary directory and calls the run_graph tool from $PLINTH_BUILD; an
+a temporary directory and hands it to the run_graph tool from $PLINTH_BUILD
+(one `run_graph --serve` process serves every run of a test process); an
 error raises GraphError carrying the tool's one-line message.
 """
+import atexit
 import os
 import subprocess
+import sys
 import tempfile
 
 import numpy as np
@@ -199,6 +202,61 @@ def _fname(name):
     return name.replace("/", "_").replace(":", "_")
 
 
+class _Server:
+    """One `run_graph --serve` process, started on first use and again after
+    it dies (a crash fails only the run that caused it)."""
+
+    def __init__(self):
+        self.proc = None
+        self.err = None
+
+    def start(self):
+        self.err = tempfile.TemporaryFile()
+        # Passive: OpenMP workers spinning between runs would take the CPU the test itself needs.
+        env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+        self.proc = subprocess.Popen([tool("run_graph"), "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.err, text=True, errors="replace", env=env)
+
+    def stop(self):
+        """At exit: a leak found by LeakSanitizer, or any failure, shows only in
+        the exit status, so the test process fails with it."""
+        if self.proc is None:
+            return
+        self.proc.stdin.close()
+        rc = self.proc.wait()
+        self.proc = None
+        if rc != 0:
+            self.err.seek(0)
+            sys.stderr.write(self.err.read().decode(errors="replace"))
+            sys.stderr.write("run_graph --serve exited with %d\n" % rc)
+            sys.stderr.flush()
+            os._exit(1)
+        self.err.close()
+
+    def run(self, args):
+        if self.proc is None:
+            self.start()
+        try:
+            self.proc.stdin.write("\t".join(args) + "\n")
+            self.proc.stdin.flush()
+            reply = self.proc.stdout.readline()
+        except BrokenPipeError:
+            reply = ""
+        if reply.endswith("\n"):
+            return reply.rstrip("\n")
+        # The process died in this run: report what it said last, as a one-shot run would.
+        rc = self.proc.wait()
+        self.err.seek(0)
+        lines = [l for l in self.err.read().decode(errors="replace").splitlines() if l.strip()]
+        self.proc = None
+        self.err.close()
+        return lines[-1] if lines else "run_graph exited with %d" % rc
+
+
+_SERVER = _Server()
+atexit.register(_SERVER.stop)
+
+
 def run_graphdef(g, feeds=None, fetches=(), targets=(), extra_args=()):
     """Runs a GraphDef (or its serialized bytes); returns the fetched arrays."""
     feeds = feeds or {}
@@ -206,7 +264,7 @@ def run_graphdef(g, feeds=None, fetches=(), targets=(), extra_args=()):
         path = os.path.join(d, "graph.pb")
         with open(path, "wb") as f:
             f.write(g if isinstance(g, bytes) else g.SerializeToString())
-        args = [tool("run_graph"), path]
+        args = [path]
         for i, (name, value) in enumerate(feeds.items()):
             fp = os.path.join(d, "in%d_%s.npy" % (i, _fname(name)))
             np.save(fp, np.asarray(value), allow_pickle=False)
@@ -219,10 +277,15 @@ def run_graphdef(g, feeds=None, fetches=(), targets=(), extra_args=()):
         for t in targets:
             args += ["--target", t]
         args += list(extra_args)
-        p = subprocess.run(args, capture_output=True, text=True, errors="replace")
-        if p.returncode != 0:
-            lines = [l for l in p.stderr.splitlines() if l.strip()]
-            raise GraphError(lines[-1] if lines else "run_graph exited with %d" % p.returncode)
+        if extra_args or any(c in a for a in args for c in "\t\n\r"):
+            p = subprocess.run([tool("run_graph")] + args, capture_output=True, text=True, errors="replace")
+            if p.returncode != 0:
+                lines = [l for l in p.stderr.splitlines() if l.strip()]
+                raise GraphError(lines[-1] if lines else "run_graph exited with %d" % p.returncode)
+        else:
+            reply = _SERVER.run(args)
+            if reply != "ok":
+                raise GraphError(reply)
         return [np.load(fp, allow_pickle=False) for fp in outs]
 
 
