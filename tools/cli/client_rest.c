@@ -2,6 +2,7 @@
  * GET /v1/models/M/metadata, POST /v1/models/M:predict). Predict bodies go
  * through plinth's own tensor JSON codec in both directions, so the client
  * writes and reads exactly the JSON the server's REST API speaks. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,20 +13,36 @@
 #include "cli/cli.h"
 #include "cli/client_internal.h"
 #include "cli/http.h"
+#include "cli/show.h"
 
 static pl_status oom(void) { return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory"); }
 
 static pl_status rest_open(pl_client *c) { return pl_http_new(c->cli->rest, (pl_http **)&c->transport); }
 static void rest_close(pl_client *c) { pl_http_free(c->transport); }
 
-/* /v1/models/M[/versions/N | /labels/L]<suffix>; malloc'd. Names are sent
- * as given: TensorFlow Serving's routes take them unescaped. */
+/* Percent-encodes what cannot stand in one path segment ('/', ':', '?',
+ * '%', spaces, non-ASCII); the server decodes model names and labels. */
+static void put_segment(pl_strbuf *b, const char *s) {
+    static const char safe[] = "-._~!$&'()*+,;=@";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                  strchr(safe, *p);
+        if (ok) pl_strbuf_putc(b, (char)*p);
+        else pl_strbuf_printf(b, "%%%02X", *p);
+    }
+}
+
+/* /v1/models/M[/versions/N | /labels/L]<suffix>; malloc'd. */
 static char *model_path(const pl_cli *cli, const char *model, const char *suffix) {
     pl_strbuf b;
     pl_strbuf_init(&b, 0);
-    pl_strbuf_printf(&b, "/v1/models/%s", model);
-    if (cli->label) pl_strbuf_printf(&b, "/labels/%s", cli->label);
-    else if (cli->version > 0) pl_strbuf_printf(&b, "/versions/%lld", (long long)cli->version);
+    pl_strbuf_puts(&b, "/v1/models/");
+    put_segment(&b, model);
+    if (cli->label) {
+        pl_strbuf_puts(&b, "/labels/");
+        put_segment(&b, cli->label);
+    }
+    if (!cli->label && cli->version > 0) pl_strbuf_printf(&b, "/versions/%lld", (long long)cli->version);
     pl_strbuf_puts(&b, suffix);
     return pl_strbuf_detach(&b, NULL);
 }
@@ -165,11 +182,12 @@ static pl_status rest_metadata(pl_client *c, const char *model, pl_client_signat
     return st;
 }
 
-/* The codec writes a response, {"outputs": ...}, and reads a request,
- * {"inputs": ...}; the columnar bodies differ only in that first key, so
- * renaming it lets one codec serve both directions. Returns a malloc'd copy
- * with `prefix` in front of the renamed key, or NULL when the text does not
- * start with {"from". */
+/* The codec reads a request, {"inputs": ...}; a columnar response,
+ * {"outputs": ...}, differs only in that first key (a lone output is a bare
+ * value there, as a lone input is in a request), so renaming it lets the
+ * request decoder read the reply, typed by the signature's outputs. Returns a
+ * malloc'd copy with `prefix` in front of the renamed key, or NULL when the
+ * text does not start with {"from". */
 static char *rename_first_key(const char *text, size_t len, const char *from, const char *to, const char *prefix,
                               size_t *out_len) {
     const char *p = text, *end = text + len;
@@ -189,23 +207,49 @@ static char *rename_first_key(const char *text, size_t len, const char *from, co
     return pl_strbuf_detach(&b, out_len);
 }
 
+/* Appends the JSON of one tensor as the codec writes a value: it is what
+ * follows "outputs": in a one-output columnar response, which for a request
+ * goes under the input's own name (so a wrong name is the server's error to
+ * report, as it is over gRPC). */
+static pl_status append_value(pl_strbuf *b, const char *name, pl_tensor *t) {
+    pl_strbuf one;
+    pl_strbuf_init(&one, 0);
+    pl_status st = pl_json_encode_predict(PL_JSON_FORMAT_COLUMNAR, 1, &name, &t, &one);
+    if (!st) st = pl_strbuf_status(&one);
+    const char *key = st ? NULL : strstr(one.data, "\"outputs\"");
+    const char *colon = key ? strchr(key, ':') : NULL;
+    size_t end = one.len;
+    while (end > 0 && strchr(" \t\r\n", one.data[end - 1])) end--;
+    if (!st && (!colon || end == 0 || one.data[end - 1] != '}'))
+        st = pl_error(PL_INTERNAL, "unexpected encoding of input '%s'", name);
+    if (!st) pl_strbuf_append(b, colon + 1, (size_t)(one.data + end - 1 - (colon + 1)));
+    pl_strbuf_deinit(&one);
+    return st;
+}
+
+/* {"signature_name": KEY, "inputs": {NAME: VALUE, ...}}: the columnar request. */
 static pl_status encode_request(const pl_signature *sig, int num_inputs, const char *const *names,
                                 pl_tensor *const *inputs, char **body, size_t *len) {
-    pl_strbuf enc;
-    pl_strbuf_init(&enc, 0);
-    pl_status st = pl_json_encode_predict(PL_JSON_FORMAT_COLUMNAR, num_inputs, names, inputs, &enc);
-    if (!st) st = pl_strbuf_status(&enc);
-    pl_strbuf prefix;
-    pl_strbuf_init(&prefix, 0);
+    pl_strbuf b;
+    pl_strbuf_init(&b, 0);
+    pl_strbuf_putc(&b, '{');
     if (sig) {
-        pl_strbuf_puts(&prefix, "\"signature_name\": \"");
-        pl_strbuf_puts(&prefix, sig->key);
-        pl_strbuf_puts(&prefix, "\", ");
+        pl_strbuf_puts(&b, "\"signature_name\": ");
+        pl_cli_json_string(&b, sig->key);
+        pl_strbuf_puts(&b, ", ");
     }
-    if (!st && !(*body = rename_first_key(enc.data, enc.len, "outputs", "inputs", prefix.data ? prefix.data : "", len)))
-        st = pl_error(PL_INTERNAL, "the request body could not be built");
-    pl_strbuf_deinit(&prefix);
-    pl_strbuf_deinit(&enc);
+    pl_strbuf_puts(&b, "\"inputs\": {");
+    pl_status st = NULL;
+    for (int i = 0; i < num_inputs && !st; i++) {
+        if (i) pl_strbuf_puts(&b, ", ");
+        pl_cli_json_string(&b, names[i]);
+        pl_strbuf_puts(&b, ": ");
+        st = append_value(&b, names[i], inputs[i]);
+    }
+    pl_strbuf_puts(&b, "}}");
+    if (!st) st = pl_strbuf_status(&b);
+    if (!st && !(*body = pl_strbuf_detach(&b, len))) st = oom();
+    pl_strbuf_deinit(&b);
     return st;
 }
 

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/image.h"
+#include "cli/show.h"
 
 const char pl_cli_detect_usage[] =
     "usage: plinth-cli [options] detect MODEL IMAGE [-o OUT.png|OUT.jpg] [--min-size 40]\n"
@@ -137,15 +138,22 @@ static pl_status read_faces(const pl_client_outputs *o, face **out, int64_t *n_o
 
 static void print_faces(const pl_cli *cli, const face *faces, int64_t n, const char *out_path) {
     if (cli->json) {
-        printf("{\"faces\": [");
+        pl_strbuf b;
+        pl_strbuf_init(&b, 0);
+        pl_strbuf_puts(&b, "{\"faces\": [");
         for (int64_t i = 0; i < n; i++) {
             const face *f = &faces[i];
-            printf("%s\n  {\"prob\": %.9g, \"box\": [%.9g, %.9g, %.9g, %.9g], \"landmarks\": [", i ? "," : "", f->prob,
-                   f->box[0], f->box[1], f->box[2], f->box[3]);
-            for (int k = 0; k < 10; k++) printf("%s%.9g", k ? ", " : "", f->landmarks[k]);
-            printf("]}");
+            /* %.9g: every float32 prints so that it reads back exactly. */
+            pl_strbuf_printf(&b, "%s\n  {\"prob\": %.9g, \"box\": [%.9g, %.9g, %.9g, %.9g], \"landmarks\": [",
+                             i ? "," : "", f->prob, f->box[0], f->box[1], f->box[2], f->box[3]);
+            for (int k = 0; k < 10; k++) pl_strbuf_printf(&b, "%s%.9g", k ? ", " : "", f->landmarks[k]);
+            pl_strbuf_puts(&b, "]}");
         }
-        printf("\n], \"picture\": \"%s\"}\n", out_path);
+        pl_strbuf_puts(&b, "\n], \"picture\": ");
+        pl_cli_json_string(&b, out_path);
+        pl_strbuf_putc(&b, '}');
+        if (!pl_strbuf_status(&b)) printf("%s\n", b.data);
+        pl_strbuf_deinit(&b);
         return;
     }
     printf("%lld face%s\n", (long long)n, n == 1 ? "" : "s");
