@@ -99,7 +99,7 @@ wrk.body = '$small_body'
 wrk.headers["Content-Type"] = "application/json"
 EOF
 run_wrk() {  # URL -> "req/s p99_ms"
-    wrk -t2 -c"$conns" -d"${seconds}s" --latency -s "$tmp/post.lua" "$1" > "$tmp/wrk.out" 2>&1
+    wrk -t2 -c"$conns" -d"${seconds}s" --latency -s "${wrk_script:-$tmp/post.lua}" "$1" > "$tmp/wrk.out" 2>&1
     /usr/bin/python3 - "$tmp/wrk.out" <<'EOF'
 import re, sys
 t = open(sys.argv[1]).read()
@@ -115,15 +115,20 @@ EOF
 wrk -t2 -c"$conns" -d2s -s "$tmp/post.lua" "http://127.0.0.1:$rport/v1/models/half:predict" >/dev/null 2>&1
 read -r n1_rps n1_p99 _ < <(run_wrk "http://127.0.0.1:$nport/")
 read -r p_rps p_p99 p_err < <(run_wrk "http://127.0.0.1:$rport/v1/models/half:predict")
+# The HTTP layer alone: a GET with a fixed reply and no model.
+echo "wrk.method = 'GET'" > "$tmp/get.lua"
+read -r l_rps l_p99 _ < <(wrk_script="$tmp/get.lua" run_wrk "http://127.0.0.1:$rport/v2/health/live")
 read -r n2_rps n2_p99 _ < <(run_wrk "http://127.0.0.1:$nport/")
-/usr/bin/python3 - "$n1_rps" "$n1_p99" "$n2_rps" "$n2_p99" "$p_rps" "$p_p99" "$p_err" "$conns" "$seconds" <<'EOF'
+/usr/bin/python3 - "$n1_rps" "$n1_p99" "$n2_rps" "$n2_p99" "$p_rps" "$p_p99" "$p_err" "$conns" "$seconds" \
+    "$l_rps" "$l_p99" <<'EOF'
 import sys
-n1, n1p, n2, n2p, p, pp, perr, conns, secs = sys.argv[1:]
+n1, n1p, n2, n2p, p, pp, perr, conns, secs, l, lp = sys.argv[1:]
 n, npp = (float(n1) + float(n2)) / 2, (float(n1p) + float(n2p)) / 2
 print("small REST predict, wrk -t2 -c%s -d%ss, %s CPUs shared with wrk:" % (conns, secs, __import__("os").cpu_count()))
 print("  nginx fixed reply   %9.0f req/s  p99 %7.2f ms" % (n, npp))
 print("  plinth :predict     %9.0f req/s  p99 %7.2f ms  (%s errors)" % (float(p), float(pp), perr))
 print("  plinth / nginx      %9.2f x rate, %.2f x p99 (target >= 0.70 x rate)" % (float(p) / n, float(pp) / npp))
+print("  plinth GET /v2/health/live (HTTP layer alone) %.0f req/s = %.2f x nginx" % (float(l), float(l) / n))
 EOF
 
 # ---- 2. MTCNN: REST vs gRPC ----

@@ -9,6 +9,7 @@ packages=(
   libdnnl-dev libjpeg62-turbo-dev libspng-dev zlib1g-dev libmicrohttpd-dev libjansson-dev
   python3-grpcio python3-grpc-tools python3-protobuf python3-numpy python3-opencv
   curl openssl
+  nginx wrk
 )
 
 missing=()

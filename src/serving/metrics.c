@@ -152,11 +152,13 @@ void pl_metrics_exponential_buckets(double scale, double growth, int count, doub
 /* ---- cells ---- */
 
 /* The map key of a label tuple: each value as "<length>:<bytes>", so no
- * value can run into the next. Returns a malloc'd string or NULL. */
-static char *encode_key(const pl_metric *m, const char *const *values) {
+ * value can run into the next. Written into buf (cap bytes) when it fits, so
+ * the common update allocates nothing; otherwise into a new malloc'd string.
+ * NULL when out of memory. */
+static char *encode_key(const pl_metric *m, const char *const *values, char *buf, size_t cap) {
     size_t n = 1;
     for (int i = 0; i < m->num_labels; i++) n += strlen(values[i] ? values[i] : "") + 24;
-    char *key = malloc(n), *p = key;
+    char *key = n <= cap ? buf : malloc(n), *p = key;
     if (!key) return NULL;
     for (int i = 0; i < m->num_labels; i++) {
         const char *v = values[i] ? values[i] : "";
@@ -193,13 +195,14 @@ static pl__metric_cell *cell_new(const pl_metric *m, const char *const *values) 
 /* The cell of `values`, created when `create` is set; NULL when absent, out
  * of memory, or the metric is full. */
 static pl__metric_cell *cell_get(pl_metric *m, const char *const *values, bool create) {
-    char *key = encode_key(m, values);
+    char buf[256];
+    char *key = encode_key(m, values, buf, sizeof buf);
     if (!key) return NULL;
     pthread_rwlock_rdlock(&m->lock);
     pl__metric_cell *c = pl_map_find(&m->cells, key);
     pthread_rwlock_unlock(&m->lock);
     if (c || !create) {
-        free(key);
+        if (key != buf) free(key);
         return c;
     }
     pthread_rwlock_wrlock(&m->lock);
@@ -228,7 +231,7 @@ static pl__metric_cell *cell_get(pl_metric *m, const char *const *values, bool c
         }
     }
     pthread_rwlock_unlock(&m->lock);
-    free(key);
+    if (key != buf) free(key);
     return c;
 }
 
