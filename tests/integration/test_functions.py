@@ -154,6 +154,21 @@ class FunctionalControlFlow(unittest.TestCase):
                 self.assertEqual(got, want)
 
 
+class FrozenWithFunctions(unittest.TestCase):
+    def test_signature_dtypes_from_call_outputs(self):
+        g = graph([placeholder("a", I32), const("b", I32(5)),
+                   node("call", "PartitionedCall", ["a", "b"], Tin=[I32, I32], Tout=[I32], f=func("mul_add", T=I32))])
+        g.library.function.extend([MUL_ADD])
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "m.pb"), "wb") as f:
+                f.write(g.SerializeToString())
+            p = subprocess.run([tool("run_model"), d], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            import json
+            out = json.loads(p.stdout)["signatures"]["serving_default"]["outputs"]
+            self.assertEqual(out, {"call": {"name": "call:0", "dtype": "DT_INT32", "shape": None}})
+
+
 class SavedModelTf2(unittest.TestCase):
     def test_half_plus_two_tf2(self):
         base = os.path.join(os.environ.get("PLINTH_SHARED", "../shared"), "models/tfs-testdata/saved_model_half_plus_two_tf2_cpu")
