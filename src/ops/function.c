@@ -125,6 +125,63 @@ static pl_status if_compute(pl_kernel_ctx *c) {
     return st;
 }
 
+/* ---- Case: branches[branch_index], the last branch when out of range ---- */
+
+typedef struct case_state {
+    int n;
+    pl_function **branches;
+} case_state;
+
+static void case_release(void *state) {
+    case_state *s = state;
+    if (!s) return;
+    for (int i = 0; i < s->n; i++) pl_function_free(s->branches[i]);
+    free(s->branches);
+    free(s);
+}
+
+static pl_status case_prepare(pl_kernel_prep *p) {
+    if (p->num_inputs < 1) return pl_error(PL_INVALID_ARGUMENT, "Case needs a branch index input");
+    int n = pl_function_list_attr_len(p->attrs, "branches");
+    if (n < 1) return pl_error(PL_INVALID_ARGUMENT, "Case needs at least one branch");
+    case_state *s = calloc(1, sizeof *s);
+    if (s) s->branches = calloc((size_t)n, sizeof *s->branches);
+    if (!s || !s->branches) {
+        free(s);
+        return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    p->state = s;
+    s->n = n;
+    for (int i = 0; i < n; i++) {
+        PL_TRY(pl_function_instantiate_list_attr(p->lib, p->session, p->attrs, "branches", i, &s->branches[i]));
+        if (pl_function_num_args(s->branches[i]) != p->num_inputs - 1)
+            return pl_error(PL_INVALID_ARGUMENT, "Case branch %d takes %d arguments but the node passes %d", i,
+                            pl_function_num_args(s->branches[i]), p->num_inputs - 1);
+        if (p->num_outputs < pl_function_num_rets(s->branches[i])) p->num_outputs = pl_function_num_rets(s->branches[i]);
+    }
+    return NULL;
+}
+
+static pl_status case_compute(pl_kernel_ctx *c) {
+    const case_state *s = c->state;
+    const pl_tensor *idx = c->inputs[0];
+    if (idx->rank != 0 || idx->dtype != PL_DT_INT32)
+        return pl_error(PL_INVALID_ARGUMENT, "branch_index must be an int32 scalar");
+    int32_t b = *(const int32_t *)idx->data;
+    if (b < 0 || b >= s->n) b = s->n - 1;
+    const pl_function *f = s->branches[b];
+    int n = pl_function_num_rets(f);
+    pl_tensor **rets = calloc((size_t)n + 1, sizeof *rets);
+    if (!rets) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    pl_status st = pl_function_call(f, c->run, c->inputs + 1, rets);
+    for (int i = 0; i < n; i++) {
+        if (!st) pl_ctx_set_output(c, i, rets[i]);
+        else pl_tensor_unref(rets[i]);
+    }
+    free(rets);
+    return st;
+}
+
 /* ---- While ---- */
 
 typedef struct while_state {
@@ -192,6 +249,10 @@ const pl_kernel_def pl_kernels_function[] = {
     {.op = "If", .prepare = if_prepare, .compute = if_compute, .release = if_release,
      .flags = PL_KERNEL_STATEFUL | PL_KERNEL_EXPENSIVE},
     {.op = "StatelessIf", .prepare = if_prepare, .compute = if_compute, .release = if_release,
+     .flags = PL_KERNEL_EXPENSIVE},
+    {.op = "Case", .prepare = case_prepare, .compute = case_compute, .release = case_release,
+     .flags = PL_KERNEL_STATEFUL | PL_KERNEL_EXPENSIVE},
+    {.op = "StatelessCase", .prepare = case_prepare, .compute = case_compute, .release = case_release,
      .flags = PL_KERNEL_EXPENSIVE},
     {.op = "While", .prepare = while_prepare, .compute = while_compute, .release = while_release,
      .flags = PL_KERNEL_STATEFUL | PL_KERNEL_EXPENSIVE},

@@ -334,6 +334,15 @@ static pl_status create_nodes(builder *b) {
     }
     e->num_feeds = b->num_feeds;
     e->num_fetches = b->num_fetches;
+    e->feed_dtypes = calloc((size_t)b->num_feeds + 1, sizeof *e->feed_dtypes);
+    if (!e->feed_dtypes) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    for (int i = 0; i < b->num_feeds; i++) {
+        const pl_node *nd = b->view[b->feeds[i].node];
+        bool typed = !strcmp(nd->op, "Placeholder") || !strcmp(nd->op, "PlaceholderV2") ||
+                     !strcmp(nd->op, "PlaceholderWithDefault") || !strcmp(nd->op, "Const");
+        e->feed_dtypes[i] = typed && b->feeds[i].index == 0 ? pl_attr_type_or(nd->attrs, "dtype", PL_DT_INVALID)
+                                                            : PL_DT_INVALID;
+    }
     return NULL;
 }
 
@@ -519,6 +528,7 @@ void pl_exec_free(pl_exec *e) {
     free(e->frames);
     free(e->nodes);
     free(e->roots);
+    free(e->feed_dtypes);
     free(e->edge_pool);
     free(e->control_pool);
     pl__rewrites_free(e->rewrites);
@@ -526,6 +536,28 @@ void pl_exec_free(pl_exec *e) {
 }
 
 int pl_exec_num_nodes(const pl_exec *e) { return e->num_nodes; }
+
+pl_dtype pl_exec_feed_dtype(const pl_exec *e, int i) {
+    return i >= 0 && i < e->num_feeds ? e->feed_dtypes[i] : PL_DT_INVALID;
+}
+
+/* "float" for DT_FLOAT: TensorFlow's DataTypeString. */
+static void short_type(pl_dtype d, char *buf, size_t size) {
+    const char *n = pl_dtype_name(d);
+    if (!strncmp(n, "DT_", 3)) n += 3;
+    size_t k = 0;
+    for (; n[k] && k + 1 < size; k++) buf[k] = (char)(n[k] >= 'A' && n[k] <= 'Z' ? n[k] - 'A' + 'a' : n[k]);
+    buf[k] = '\0';
+}
+
+pl_status pl_exec_check_feed(const pl_exec *e, int i, const pl_tensor *t, int arg_index) {
+    pl_dtype want = pl_exec_feed_dtype(e, i);
+    if (want == PL_DT_INVALID || !t || t->dtype == want) return NULL;
+    char a[32], b[32];
+    short_type(want, a, sizeof a);
+    short_type(t->dtype, b, sizeof b);
+    return pl_error(PL_INVALID_ARGUMENT, "Expects arg[%d] to be %s but %s is provided", arg_index, a, b);
+}
 
 const char *pl_exec_node_name(const pl_exec *e, int i) { return i >= 0 && i < e->num_nodes ? e->nodes[i].name : NULL; }
 

@@ -622,8 +622,10 @@ static void process(run_state *rs, const tagged *t) {
 pl_status pl__exec_execute(const pl_exec *e, struct pl_run *run, pl_tensor *const *feeds, pl_tensor **fetched) {
     if (run->call_depth > MAX_CALL_DEPTH)
         return pl_error(PL_RESOURCE_EXHAUSTED, "function calls nest deeper than %d", MAX_CALL_DEPTH);
-    for (int i = 0; i < e->num_feeds; i++)
+    for (int i = 0; i < e->num_feeds; i++) {
         if (!feeds[i]) return pl_error(PL_INVALID_ARGUMENT, "feed %d is missing", i);
+        PL_TRY(pl_exec_check_feed(e, i, feeds[i], i));
+    }
     run_state rs = {.e = e, .run = run, .feeds = feeds, .fetched = fetched};
     for (int i = 0; i < e->num_fetches; i++) fetched[i] = NULL;
     rs.outputs = calloc((size_t)e->max_outputs + 1, sizeof *rs.outputs);

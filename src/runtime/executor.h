@@ -59,6 +59,11 @@ pl_status pl_exec_run_nested(const pl_exec *e, struct pl_run *parent, pl_tensor 
                              pl_tensor **fetched);
 
 int pl_exec_num_nodes(const pl_exec *e);  /* nodes kept after pruning */
+/* The dtype feed i must have (a placeholder's or constant's dtype), or
+ * PL_DT_INVALID when the graph does not say. Runs check it. */
+pl_dtype pl_exec_feed_dtype(const pl_exec *e, int i);
+/* TensorFlow's error for a feed of the wrong dtype: "Expects arg[i] to be float but int32 is provided". */
+pl_status pl_exec_check_feed(const pl_exec *e, int i, const pl_tensor *t, int arg_index);
 /* Node i's name and the op it runs ("_PlFusedConv2D" where preparation fused
  * nodes; "_Feed"/"_Fetch" for the run's inputs and outputs): for tests and
  * tools. */

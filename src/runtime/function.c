@@ -516,12 +516,9 @@ pl_status pl_function_instantiate(pl_function_lib *lib, pl_session *session, con
     return NULL;
 }
 
-pl_status pl_function_instantiate_attr(pl_function_lib *lib, pl_session *session, const pl_attrs *attrs,
-                                       const char *attr, pl_function **out) {
-    const Tensorflow__AttrValue *v = pl__attrs_get(attrs, attr);
-    if (!v || v->value_case != TENSORFLOW__ATTR_VALUE__VALUE_FUNC || !v->func || !v->func->name)
-        return pl_error(PL_INVALID_ARGUMENT, "NodeDef missing func attr '%s'", attr);
-    const Tensorflow__NameAttrList *f = v->func;
+static pl_status instantiate_name_attr_list(pl_function_lib *lib, pl_session *session, const Tensorflow__NameAttrList *f,
+                                           pl_function **out) {
+    if (!f || !f->name) return pl_error(PL_INVALID_ARGUMENT, "a func attr names no function");
     size_t n = f->n_attr;
     const char **keys = malloc((n + 1) * sizeof *keys);
     const Tensorflow__AttrValue **values = malloc((n + 1) * sizeof *values);
@@ -537,4 +534,27 @@ pl_status pl_function_instantiate_attr(pl_function_lib *lib, pl_session *session
     if (!st) st = pl_function_instantiate(lib, session, f->name, &call, out);
     pl__attrs_deinit(&call);
     return st;
+}
+
+pl_status pl_function_instantiate_attr(pl_function_lib *lib, pl_session *session, const pl_attrs *attrs,
+                                       const char *attr, pl_function **out) {
+    const Tensorflow__AttrValue *v = pl__attrs_get(attrs, attr);
+    if (!v || v->value_case != TENSORFLOW__ATTR_VALUE__VALUE_FUNC || !v->func || !v->func->name)
+        return pl_error(PL_INVALID_ARGUMENT, "NodeDef missing func attr '%s'", attr);
+    return instantiate_name_attr_list(lib, session, v->func, out);
+}
+
+int pl_function_list_attr_len(const pl_attrs *attrs, const char *attr) {
+    const Tensorflow__AttrValue *v = pl__attrs_get(attrs, attr);
+    if (!v || v->value_case != TENSORFLOW__ATTR_VALUE__VALUE_LIST || !v->list) return -1;
+    return v->list->n_func > INT32_MAX ? -1 : (int)v->list->n_func;
+}
+
+pl_status pl_function_instantiate_list_attr(pl_function_lib *lib, pl_session *session, const pl_attrs *attrs,
+                                            const char *attr, int index, pl_function **out) {
+    const Tensorflow__AttrValue *v = pl__attrs_get(attrs, attr);
+    if (!v || v->value_case != TENSORFLOW__ATTR_VALUE__VALUE_LIST || !v->list || index < 0 ||
+        (size_t)index >= v->list->n_func)
+        return pl_error(PL_INVALID_ARGUMENT, "NodeDef missing function %d of list attr '%s'", index, attr);
+    return instantiate_name_attr_list(lib, session, v->list->func[index], out);
 }

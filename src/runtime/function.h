@@ -41,6 +41,11 @@ pl_status pl_function_instantiate(pl_function_lib *lib, pl_session *session, con
  * attr values the func attr carries ("f", "body", "cond", "then_branch"). */
 pl_status pl_function_instantiate_attr(pl_function_lib *lib, pl_session *session, const pl_attrs *attrs,
                                        const char *attr, pl_function **out);
+/* The same for function `index` of a list(func) attr ("branches"); the
+ * list's length is pl_function_list_attr_len (-1 when there is no such attr). */
+int pl_function_list_attr_len(const pl_attrs *attrs, const char *attr);
+pl_status pl_function_instantiate_list_attr(pl_function_lib *lib, pl_session *session, const pl_attrs *attrs,
+                                            const char *attr, int index, pl_function **out);
 void pl_function_free(pl_function *f);
 
 int pl_function_num_args(const pl_function *f);

@@ -150,6 +150,7 @@ struct pl_exec {
     int num_frames;
     pl__xframe *frames;
     int num_feeds, num_fetches;
+    pl_dtype *feed_dtypes;          /* what each feed must be (PL_DT_INVALID: not known) */
     int num_roots;
     int *roots;
     int max_outputs;

@@ -225,7 +225,11 @@ pl_status pl_model_run(pl_model *m, const pl_run_options *opt, int num_feeds, co
     pl_tensor **in = calloc((size_t)k.num_feeds + 1, sizeof *in);
     pl_tensor **out = calloc((size_t)k.num_fetches + 1, sizeof *out);
     if (!in || !out) st = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-    for (int i = 0; !st && i < num_feeds; i++) in[index_of(k.names, k.num_feeds, feed_names[i])] = feeds[i];
+    for (int i = 0; !st && i < num_feeds; i++) {
+        int at = index_of(k.names, k.num_feeds, feed_names[i]);
+        in[at] = feeds[i];
+        st = pl_exec_check_feed(c->exec, at, feeds[i], i); /* reported in the caller's order */
+    }
     if (!st) st = pl_exec_run(c->exec, opt, in, out);
     if (!st)
         for (int i = 0; i < num_fetches; i++)

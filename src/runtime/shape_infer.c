@@ -395,6 +395,15 @@ static void infer_node(infer_state *s, int node) {
         out[k].dtype = d;
         out[k].rank = -1;
     }
+    /* Calls and functional control flow list their output types. */
+    const char *list_attr = pl_attr_has(n->attrs, "Tout") ? "Tout" : pl_attr_has(n->attrs, "T") ? "T" : NULL;
+    const pl_dtype *types = NULL;
+    int ntypes = 0;
+    if (list_attr) {
+        pl_status st = pl_attr_type_list(n->attrs, list_attr, &types, &ntypes);
+        if (st) pl_status_free(st), ntypes = 0;
+    }
+    for (int k = 0; k < n->num_outputs && k < ntypes; k++) out[k].dtype = types[k];
     const pl__tensor_type *in_small[16];
     const pl__tensor_type **in = n->num_inputs <= 16 ? in_small : malloc((size_t)n->num_inputs * sizeof *in);
     if (in) {

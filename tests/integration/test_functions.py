@@ -136,6 +136,39 @@ class FunctionalControlFlow(unittest.TestCase):
             self.assertEqual(got, 3)
 
 
+    def test_case(self):
+        def scale(name, k):
+            return function(name, [("x", F32)], [("y", F32)], [
+                node("k", "Const", value=np.array(k, F32), dtype=F32),
+                node("m", "Mul", ["x", "k:output:0"], T=F32)], {"y": "m:z:0"})
+        from tensorflow.core.framework import attr_value_pb2
+        branches = attr_value_pb2.AttrValue()
+        for name in ("times2", "times3", "times10"):
+            branches.list.func.add(name=name)
+        for op in ("Case", "StatelessCase"):
+            nodes = [placeholder("b", I32), placeholder("x", F32),
+                     node("case", op, ["b", "x"], Tin=[F32], Tout=[F32], branches=branches)]
+            for b, want in ((0, 8), (1, 12), (2, 40), (7, 40), (-1, 40)):  # out of range: the last branch
+                got, = run_lib(nodes, [scale("times2", 2), scale("times3", 3), scale("times10", 10)],
+                               {"b": I32(b), "x": F32(4)}, ["case"])
+                self.assertEqual(got, want)
+
+
+class FrozenWithFunctions(unittest.TestCase):
+    def test_signature_dtypes_from_call_outputs(self):
+        g = graph([placeholder("a", I32), const("b", I32(5)),
+                   node("call", "PartitionedCall", ["a", "b"], Tin=[I32, I32], Tout=[I32], f=func("mul_add", T=I32))])
+        g.library.function.extend([MUL_ADD])
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "m.pb"), "wb") as f:
+                f.write(g.SerializeToString())
+            p = subprocess.run([tool("run_model"), d], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            import json
+            out = json.loads(p.stdout)["signatures"]["serving_default"]["outputs"]
+            self.assertEqual(out, {"call": {"name": "call:0", "dtype": "DT_INT32", "shape": None}})
+
+
 class SavedModelTf2(unittest.TestCase):
     def test_half_plus_two_tf2(self):
         base = os.path.join(os.environ.get("PLINTH_SHARED", "../shared"), "models/tfs-testdata/saved_model_half_plus_two_tf2_cpu")

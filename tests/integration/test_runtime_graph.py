@@ -168,6 +168,11 @@ class Errors(unittest.TestCase):
             run(nodes, fetches=["x"])
         self.assertIn("does not have value", str(e.exception))
 
+    def test_feed_of_wrong_dtype(self):
+        # A kernel must never see a tensor of another dtype than the placeholder declares.
+        self.expect([placeholder("x", np.float64), node("y", "Identity", ["x"], T=np.float64)],
+                    "Expects arg[0] to be double but float is provided", feeds={"x": np.float32([1])}, fetches=["y"])
+
     def test_duplicate_node(self):
         self.expect([const("a", 1), const("a", 2)], "Node 'a' is not unique", fetches=["a"])
 
