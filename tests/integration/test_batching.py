@@ -17,7 +17,7 @@ import numpy as np
 import tfs
 from resthttp import call
 from test_grpc_predict import expected, request
-from test_metrics import MONITORING, parse
+from test_metrics import parse
 from tensorflow.core.example import example_pb2
 from tensorflow_serving.apis import regression_pb2
 
@@ -62,7 +62,8 @@ class Batching(unittest.TestCase):
             max_enqueued_batches { value: 100 }
             num_batch_threads { value: 1 }
             allowed_batch_sizes: [4, 8]
-        """ % TIMEOUT_US, args=["--monitoring_config_file=" + MONITORING], rest=True).start()
+        """ % TIMEOUT_US, args=["--monitoring_config_file=" + params_file(
+            cls.tmp, "prometheus_config { enable: true }", "monitoring.txt")], rest=True).start()
         cls.stub = cls.server.predict_stub()
 
     @classmethod
