@@ -517,6 +517,10 @@ int main(int argc, char **argv) {
     sopt.per_model_batching = o.enable_batching && o.enable_per_model_batching_parameters;
     sopt.enable_model_warmup = o.enable_model_warmup;
     sopt.warmup_iterations = o.num_request_iterations_for_warmup;
+    /* server_core.h: the first config loads on 4·N threads (num_initial_load_threads). */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    sopt.num_initial_load_threads = 4 * (cpus > 0 && cpus < 4096 ? (int)cpus : 1);
+    sopt.num_load_threads = o.num_load_threads > 0 ? o.num_load_threads : 0;
     sopt.max_num_load_retries = o.max_num_load_retries;
     sopt.load_retry_interval_micros = o.load_retry_interval_micros;
     sopt.file_system_poll_wait_seconds = o.file_system_poll_wait_seconds;

@@ -64,6 +64,8 @@ pl_status pl__grpc_multi_inference(pl__grpc_call_ctx *ctx, const uint8_t *req, s
 pl_status pl__grpc_get_model_status(pl__grpc_call_ctx *ctx, const uint8_t *req, size_t len, grpc_slice *resp);
 pl_status pl__grpc_reload_config(pl__grpc_call_ctx *ctx, const uint8_t *req, size_t len, grpc_slice *resp);
 pl_status pl__grpc_health_check(pl__grpc_call_ctx *ctx, const uint8_t *req, size_t len, grpc_slice *resp);
+/* The first (and, while serving, only) message of a Health/Watch stream. */
+pl_status pl__grpc_health_watch(pl__grpc_call_ctx *ctx, const uint8_t *req, size_t len, grpc_slice *resp);
 
 /* ---- wire format ---- */
 

@@ -114,6 +114,23 @@ pl_status pl__grpc_reload_config(pl__grpc_call_ctx *ctx, const uint8_t *data, si
 /* The default health service of gRPC C++ as TensorFlow Serving sets it up:
  * the server ("") and the two services it names are SERVING; anything else is
  * NOT_FOUND. */
+static bool known_service(const char *service) {
+    return !*service || !strcmp(service, "ModelService") || !strcmp(service, "PredictionService");
+}
+
+/* Watch answers an unknown service with SERVICE_UNKNOWN instead of an error,
+ * and keeps the stream open in case it appears (grpc health protocol). */
+pl_status pl__grpc_health_watch(pl__grpc_call_ctx *ctx, const uint8_t *data, size_t len, grpc_slice *resp) {
+    Grpc__Health__V1__HealthCheckRequest *req;
+    PL_TRY(pl__grpc_unpack(ctx, &grpc__health__v1__health_check_request__descriptor, data, len,
+                           (ProtobufCMessage **)&req));
+    Grpc__Health__V1__HealthCheckResponse r = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
+    r.status = known_service(req->service ? req->service : "")
+                   ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
+                   : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN;
+    return pl__grpc_pack(&r.base, resp);
+}
+
 pl_status pl__grpc_health_check(pl__grpc_call_ctx *ctx, const uint8_t *data, size_t len, grpc_slice *resp) {
     Grpc__Health__V1__HealthCheckRequest *req;
     PL_TRY(pl__grpc_unpack(ctx, &grpc__health__v1__health_check_request__descriptor, data, len,

@@ -12,6 +12,7 @@
 #include <grpc/support/time.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,10 +42,11 @@ static const method methods[] = {
     {"/tensorflow.serving.ModelService/GetModelStatus", pl__grpc_get_model_status, false, false},
     {"/tensorflow.serving.ModelService/HandleReloadConfigRequest", pl__grpc_reload_config, true, false},
     {"/grpc.health.v1.Health/Check", pl__grpc_health_check, false, true},
+    {"/grpc.health.v1.Health/Watch", pl__grpc_health_watch, false, true},
 };
 #define NUM_METHODS ((int)(sizeof methods / sizeof methods[0]))
 
-typedef enum phase { IDLE, REQUESTED, RUNNING, SENDING } phase;
+typedef enum phase { IDLE, REQUESTED, RUNNING, SENDING, WATCHING } phase;
 
 typedef struct worker worker;
 
@@ -64,6 +66,8 @@ typedef struct call {
     pl_arena arena;
     ProtobufCAllocator pb;
     pl__pb_pool pool;
+    int watch_pending;         /* WATCHING: batches of the stream not yet completed */
+    struct call *watch_next;   /* in the server's list of open watches */
 } call;
 
 struct worker {
@@ -84,6 +88,8 @@ struct pl_grpc_server {
     worker *workers;
     atomic_bool shutting_down;
     int port;
+    pthread_mutex_t watch_mu;  /* guards `watchers` */
+    call *watchers;            /* open Health/Watch streams */
 };
 
 /* ---- call slots ---- */
@@ -241,6 +247,74 @@ static bool read_payload(grpc_byte_buffer *bb, grpc_slice *out) {
     return true;
 }
 
+/* ---- health watches ----
+ *
+ * grpc.health.v1.Health/Watch sends the current status and keeps the stream
+ * open until the client leaves; statuses never change while plinth serves.
+ * The slot runs two batches: the first message, and a close watch whose tag
+ * is the slot's address with its low bit set. The slot is recycled once both
+ * have completed, on its worker thread. At shutdown open watches end as the
+ * default health service of gRPC C++ ends them. */
+
+static void *close_tag(call *c) { return (void *)((uintptr_t)c | 1); }
+
+static void watch_done(call *c);
+
+static void watch_start(call *c, grpc_slice *req) {
+    pl_grpc_server *g = c->g;
+    pl__grpc_call_ctx ctx = {.request = req, .server = g, .serving = g->serving, .arena = &c->arena,
+                             .pb = &c->pb, .opt = &g->opt};
+    grpc_slice body = grpc_empty_slice();
+    pl_status st = methods[c->method].handler(&ctx, GRPC_SLICE_START_PTR(*req), GRPC_SLICE_LENGTH(*req), &body);
+    if (st) {
+        slot_reply(c, st, body);
+        return;
+    }
+    c->response = grpc_raw_byte_buffer_create(&body, 1);
+    grpc_slice_unref(body);
+    grpc_op send[2], close;
+    memset(send, 0, sizeof send);
+    memset(&close, 0, sizeof close);
+    send[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    send[1].op = GRPC_OP_SEND_MESSAGE;
+    send[1].data.send_message.send_message = c->response;
+    close.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    close.data.recv_close_on_server.cancelled = &c->cancelled;
+    c->phase = WATCHING;
+    c->watch_pending = 1;  /* this function's own hold, dropped below */
+    pthread_mutex_lock(&g->watch_mu);
+    c->watch_next = g->watchers;
+    g->watchers = c;
+    if (grpc_call_start_batch(c->call, &close, 1, close_tag(c), NULL) == GRPC_CALL_OK) c->watch_pending++;
+    if (grpc_call_start_batch(c->call, send, 2, c, NULL) == GRPC_CALL_OK) c->watch_pending++;
+    /* A stream that opened after the shutdown began is ended at once. */
+    if (atomic_load(&g->shutting_down) || c->watch_pending < 3)
+        grpc_call_cancel_with_status(c->call, GRPC_STATUS_CANCELLED, "not writing due to shutdown", NULL);
+    pthread_mutex_unlock(&g->watch_mu);
+    watch_done(c);
+}
+
+static void watch_done(call *c) {
+    if (--c->watch_pending > 0) return;
+    pl_grpc_server *g = c->g;
+    pthread_mutex_lock(&g->watch_mu);
+    for (call **p = &g->watchers; *p; p = &(*p)->watch_next)
+        if (*p == c) {
+            *p = c->watch_next;
+            break;
+        }
+    pthread_mutex_unlock(&g->watch_mu);
+    slot_recycle(c);
+    slot_request(c);
+}
+
+static void watch_end_all(pl_grpc_server *g) {
+    pthread_mutex_lock(&g->watch_mu);
+    for (call *c = g->watchers; c; c = c->watch_next)
+        grpc_call_cancel_with_status(c->call, GRPC_STATUS_CANCELLED, "not writing due to shutdown", NULL);
+    pthread_mutex_unlock(&g->watch_mu);
+}
+
 static void slot_handle(call *c) {
     if (c->method < 0) {
         /* What gRPC C++ answers for a method no service registered. */
@@ -255,6 +329,11 @@ static void slot_handle(call *c) {
     /* req holds the bytes (or a reference to them): the payload can go now. */
     grpc_byte_buffer_destroy(c->payload);
     c->payload = NULL;
+    if (methods[c->method].handler == pl__grpc_health_watch) {
+        watch_start(c, &req);
+        grpc_slice_unref(req);
+        return;
+    }
     if (methods[c->method].slow) {
         slow_job *job = malloc(sizeof *job);
         pthread_t t;
@@ -285,8 +364,14 @@ static void *worker_main(void *arg) {
         grpc_event ev = grpc_completion_queue_next(w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
         if (ev.type == GRPC_QUEUE_SHUTDOWN) break;
         if (ev.type != GRPC_OP_COMPLETE) continue;
+        if ((uintptr_t)ev.tag & 1) {
+            watch_done((call *)((uintptr_t)ev.tag & ~(uintptr_t)1));
+            continue;
+        }
         call *c = ev.tag;
-        if (c->phase == REQUESTED) {
+        if (c->phase == WATCHING) {
+            watch_done(c);
+        } else if (c->phase == REQUESTED) {
             if (ev.success)
                 slot_handle(c);
             else
@@ -407,6 +492,7 @@ pl_status pl_grpc_start(pl_serving *serving, const pl_grpc_options *opt, pl_grpc
     g->serving = serving;
     g->opt = *opt;
     atomic_init(&g->shutting_down, false);
+    pthread_mutex_init(&g->watch_mu, NULL);
     grpc_init();
 
     /* server.cc: SetMaxMessageSize(INT32_MAX); user arguments come after and win. */
@@ -452,6 +538,7 @@ pl_status pl_grpc_start(pl_serving *serving, const pl_grpc_options *opt, pl_grpc
             }
         if (g->workers) free_workers(g);
         grpc_shutdown();
+        pthread_mutex_destroy(&g->watch_mu);
         free(g);
         return st;
     }
@@ -473,6 +560,7 @@ int pl_grpc_port(const pl_grpc_server *g) { return g ? g->port : 0; }
 void pl_grpc_stop(pl_grpc_server *g) {
     if (!g) return;
     atomic_store(&g->shutting_down, true);
+    watch_end_all(g);
     grpc_completion_queue *done = grpc_completion_queue_create_for_pluck(NULL);
     grpc_server_shutdown_and_notify(g->server, done, g);
     /* In-flight calls finish; give them a bounded time, then cancel the rest. */
@@ -499,5 +587,6 @@ void pl_grpc_stop(pl_grpc_server *g) {
     grpc_completion_queue_destroy(done);
     free_workers(g);
     grpc_shutdown();
+    pthread_mutex_destroy(&g->watch_mu);
     free(g);
 }

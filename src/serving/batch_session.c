@@ -32,7 +32,13 @@ struct pl__servable_batching {
     pthread_mutex_t mu;        /* guards `sigs` */
     pthread_mutex_t done_mu;   /* guards every request's completion */
     sig_queue *sigs;
+    int num_sigs;
 };
+
+/* Each output_filter subset is a signature of its own; past this many
+ * queues a version runs further signatures unbatched, so clients cannot
+ * grow the queue list without bound. */
+#define MAX_QUEUES 256
 
 typedef struct request {
     pl_tensor **inputs;        /* [nin] in the queue's order; borrowed */
@@ -122,12 +128,14 @@ static pl_status sig_add(pl__servable_batching *sb, const char *const *in, int n
     }
     sq->next = sb->sigs;
     sb->sigs = sq;
+    sb->num_sigs++;
     *res = sq;
     return NULL;
 }
 
 /* The queue of a run's signature, made on first use as TensorFlow Serving's
- * default scheduler creator does for signatures the model does not declare. */
+ * default scheduler creator does for signatures the model does not declare;
+ * NULL past MAX_QUEUES. */
 static pl_status sig_find(pl__servable_batching *sb, const char *const *feeds, int nf, const char *const *fetches,
                           int nt, sig_queue **out) {
     int nin, nout;
@@ -138,7 +146,7 @@ static pl_status sig_find(pl__servable_batching *sb, const char *const *feeds, i
     pthread_mutex_lock(&sb->mu);
     for (sig_queue *sq = sb->sigs; !st && sq && !*out; sq = sq->next)
         if (same_set(sq->inputs, sq->nin, in, nin) && same_set(sq->outputs, sq->nout, outs, nout)) *out = sq;
-    if (!st && !*out) st = sig_add(sb, in, nin, outs, nout, out);
+    if (!st && !*out && sb->num_sigs < MAX_QUEUES) st = sig_add(sb, in, nin, outs, nout, out);
     pthread_mutex_unlock(&sb->mu);
     free(in);
     free(outs);
@@ -396,6 +404,7 @@ pl_status pl__servable_run(pl_servable *sv, const pl_run_options *run, int num_f
     if (size == 0) return pl_model_run(sv->model, run, num_feeds, feed_names, feeds, num_fetches, fetch_names, fetched);
     sig_queue *sq;
     PL_TRY(sig_find(sb, feed_names, num_feeds, fetch_names, num_fetches, &sq));
+    if (!sq) return pl_model_run(sv->model, run, num_feeds, feed_names, feeds, num_fetches, fetch_names, fetched);
     return batched_run(sb, sq, run, num_feeds, feed_names, feeds, num_fetches, fetch_names, fetched, size);
 }
 

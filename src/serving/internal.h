@@ -119,6 +119,7 @@ typedef struct pl__model {
     uint64_t config_gen;         /* bumped when base path or policy change */
     bool poll_once_done;         /* for file_system_poll_wait_seconds == 0 */
     bool poll_pending;           /* poll at the next source round */
+    bool loading;                /* a load of one of its versions runs on a load thread */
     int num_versions, cap_versions;
     pl__version *versions;
 } pl__model;
@@ -137,6 +138,8 @@ struct pl_serving {
     pl__model **models;
     pl__monitor monitor;
     pl_servable *dead;           /* released servables waiting to be freed */
+    int load_threads;            /* loads that may run at once; 0: on the manager thread */
+    int loads_in_flight;
     int live_servables;          /* created and not yet freed */
     pl_server_config config;     /* the last accepted config */
     bool have_config;

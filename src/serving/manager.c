@@ -357,21 +357,9 @@ static void do_unload(pl_serving *s, pl__model *m, pl__version *v) {
     pthread_mutex_lock(&s->mu);
 }
 
-static void do_load(pl_serving *s, pl__model *m, pl__version *v) {
-    char *name = pl__strdup(m->config.name), *path = pl__strdup(v->path);
-    int64_t version = v->version;
-    if (!name || !path) {
-        free(name);
-        free(path);
-        v->harness = PL__ERROR;
-        state_event(s, m->config.name, version, PL_STATE_END, pl_error(PL_RESOURCE_EXHAUSTED, "out of memory"));
-        return;
-    }
-    pl_log_info("Loading servable version {name: %s version: %" PRId64 "}", name, version);
-    v->harness = PL__LOADING;
-    state_event(s, name, version, PL_STATE_LOADING, NULL);
-    pthread_mutex_unlock(&s->mu);
-
+/* Loads a version marked LOADING: called without mu, returns with it held;
+ * takes `name` and `path`, and clears the model's `loading`. */
+static void load_marked(pl_serving *s, char *name, char *path, int64_t version) {
     pl_servable *sv = NULL;
     pl_status st = load_with_retries(s, name, version, path, &sv);
 
@@ -380,6 +368,7 @@ static void do_load(pl_serving *s, pl__model *m, pl__version *v) {
      * have been dropped because flush() keeps LOADING versions. */
     pl__model *mm = model_find(s, name);
     pl__version *vv = mm ? version_find(mm, version) : NULL;
+    if (mm) mm->loading = false;
     if (PL_NEVER(!vv)) {
         if (sv) {
             pl__servable_unload(s, sv);
@@ -411,17 +400,101 @@ static void do_load(pl_serving *s, pl__model *m, pl__version *v) {
     free(path);
 }
 
+/* Marks the version LOADING (with mu held); false when out of memory, and
+ * the version has failed. */
+static bool load_mark(pl_serving *s, pl__model *m, pl__version *v, char **name, char **path) {
+    *name = pl__strdup(m->config.name);
+    *path = pl__strdup(v->path);
+    if (!*name || !*path) {
+        free(*name);
+        free(*path);
+        v->harness = PL__ERROR;
+        state_event(s, m->config.name, v->version, PL_STATE_END, pl_error(PL_RESOURCE_EXHAUSTED, "out of memory"));
+        return false;
+    }
+    pl_log_info("Loading servable version {name: %s version: %" PRId64 "}", *name, v->version);
+    v->harness = PL__LOADING;
+    state_event(s, *name, v->version, PL_STATE_LOADING, NULL);
+    return true;
+}
+
+static void do_load(pl_serving *s, pl__model *m, pl__version *v) {
+    char *name, *path;
+    int64_t version = v->version;
+    if (!load_mark(s, m, v, &name, &path)) return;
+    pthread_mutex_unlock(&s->mu);
+    load_marked(s, name, path, version);
+}
+
+/* ---- loads on threads of their own (--num_load_threads) ----
+ *
+ * With load_threads > 0 the manager starts up to that many loads at once, at
+ * most one per model, each on a thread that records its outcome under mu and
+ * counts itself out of loads_in_flight. pl_serving_free waits for them. */
+
+typedef struct load_job {
+    pl_serving *s;
+    char *name, *path;
+    int64_t version;
+} load_job;
+
+static void *load_main(void *arg) {
+    load_job job = *(load_job *)arg;
+    free(arg);
+    pl_serving *s = job.s;
+    load_marked(s, job.name, job.path, job.version);  /* clears the model's `loading` */
+    s->loads_in_flight--;
+    pthread_cond_signal(&s->manager_cv);
+    pthread_cond_broadcast(&s->state_cv);
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* Starts a load on its own thread; false when a thread cannot be had. With mu. */
+static bool load_async(pl_serving *s, pl__model *m, pl__version *v) {
+    load_job *job = calloc(1, sizeof *job);
+    pthread_attr_t attr;
+    pthread_t t;
+    if (!job) return false;
+    if (!load_mark(s, m, v, &job->name, &job->path)) {
+        free(job);
+        return true;
+    }
+    job->s = s;
+    job->version = v->version;
+    m->loading = true;
+    s->loads_in_flight++;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    bool started = pthread_create(&t, &attr, load_main, job) == 0;
+    pthread_attr_destroy(&attr);
+    if (!started) {
+        /* Load on this thread instead. */
+        m->loading = false;
+        s->loads_in_flight--;
+        pthread_mutex_unlock(&s->mu);
+        load_marked(s, job->name, job->path, job->version);
+        free(job);
+    }
+    return true;
+}
+
 /* One action for the first model that needs one; true if something happened. */
 static bool act(pl_serving *s) {
     for (int i = 0; i < s->num_models; i++) {
         pl__model *m = s->models[i];
+        if (m->loading) continue;
         bool unload;
         pl__version *v = next_action(m, &unload);
         if (!v) continue;
-        if (unload)
+        if (unload) {
             do_unload(s, m, v);
-        else
+        } else if (s->load_threads > 0) {
+            if (s->loads_in_flight >= s->load_threads) continue;
+            if (!load_async(s, m, v)) do_load(s, m, v);
+        } else {
             do_load(s, m, v);
+        }
         return true;
     }
     return false;
@@ -701,11 +774,17 @@ pl_status pl_serving_create(const pl_serving_options *opt, const pl_server_confi
             s->threads_started = true;
         }
     }
+    /* ServerCore: the first config loads on num_initial_load_threads, later
+     * ones on num_load_threads. */
+    s->load_threads = opt->num_initial_load_threads;
     if (!st) st = pl_serving_reload_config(s, config);
     if (st) {
         pl_serving_free(s);
         return st;
     }
+    pthread_mutex_lock(&s->mu);
+    s->load_threads = opt->num_load_threads;
+    pthread_mutex_unlock(&s->mu);
     *out = s;
     return NULL;
 }
@@ -724,6 +803,9 @@ void pl_serving_free(pl_serving *s) {
         pthread_join(s->source_thread, NULL);
         pthread_join(s->manager_thread, NULL);
     }
+    pthread_mutex_lock(&s->mu);
+    while (s->loads_in_flight > 0) pthread_cond_wait(&s->state_cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
 
     /* Only this thread is left. Unpublish everything, drop the manager's
      * references and unload what they release. */

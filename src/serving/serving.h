@@ -141,6 +141,11 @@ typedef struct pl_serving_options {
      * each record warmup_iterations times (<= 0: once). */
     bool enable_model_warmup;
     int warmup_iterations;
+    /* Loads that may run at once, each model loading one version at a time:
+     * during the first config (num_initial_load_threads) and afterwards
+     * (--num_load_threads). 0 loads one at a time on the manager thread. */
+    int num_initial_load_threads;
+    int num_load_threads;
 } pl_serving_options;
 
 void pl_serving_options_init(pl_serving_options *opt);

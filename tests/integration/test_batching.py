@@ -3,6 +3,7 @@ clients on half_plus_two: batched answers equal y = x / 2 + 2 computed with
 numpy, batches really form (the server's debug log names each batch's task
 and row counts, padding included), and TensorFlow Serving's limits and
 startup checks give its codes and texts."""
+import json
 import os
 import re
 import shutil
@@ -14,7 +15,9 @@ import grpc
 import numpy as np
 
 import tfs
+from resthttp import call
 from test_grpc_predict import expected, request
+from test_metrics import parse
 from tensorflow.core.example import example_pb2
 from tensorflow_serving.apis import regression_pb2
 
@@ -59,7 +62,8 @@ class Batching(unittest.TestCase):
             max_enqueued_batches { value: 100 }
             num_batch_threads { value: 1 }
             allowed_batch_sizes: [4, 8]
-        """ % TIMEOUT_US).start()
+        """ % TIMEOUT_US, args=["--monitoring_config_file=" + params_file(
+            cls.tmp, "prometheus_config { enable: true }", "monitoring.txt")], rest=True).start()
         cls.stub = cls.server.predict_stub()
 
     @classmethod
@@ -119,6 +123,26 @@ class Batching(unittest.TestCase):
         for f, x in zip(futures, inputs):
             got = [r.value for r in f.result().result.regressions]
             np.testing.assert_array_equal(np.asarray(got, np.float32), expected(x))
+
+    def test_rest_is_batched_too(self):
+        before = len(batches(self.server))
+        status, _, body = call(self.server.rest_port, "POST", "/v1/models/default:predict",
+                               '{"instances": [[1.0], [2.0]]}')
+        self.assertEqual((status, json.loads(body)), (200, {"predictions": [[2.5], [3.0]]}))
+        self.assertIn((1, 2, 4), batches(self.server)[before:])
+
+    def test_zz_metrics(self):
+        # Runs last: every batch so far was counted once, every task's wait once.
+        status, _, page = call(self.server.rest_port, "GET", "/monitoring/prometheus/metrics")
+        self.assertEqual(status, 200)
+        samples, types = parse(page.decode())
+        ran = batches(self.server)
+        prefix = ":tensorflow:serving:batching_session:"
+        self.assertEqual(types[prefix + "wrapped_run_count"], "counter")
+        self.assertEqual(samples[(prefix + "wrapped_run_count", frozenset())], len(ran))
+        self.assertEqual(types[prefix + "queuing_latency"], "histogram")
+        pool = frozenset({("thread_pool_name", "")})
+        self.assertEqual(samples[(prefix + "queuing_latency_count", pool)], sum(b[0] for b in ran))
 
     def test_task_larger_than_max_batch_size(self):
         with self.assertRaises(grpc.RpcError) as cm:

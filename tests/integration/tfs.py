@@ -105,6 +105,11 @@ class Server:
             if self.proc.poll() is not None:
                 raise ServerFailed("plinth exited with %d before it was ready:\n%s" %
                                    (self.proc.returncode, self.output()))
+            # A gRPC channel that finds the port closed backs off for seconds;
+            # probe only once something listens.
+            if not self._listening():
+                time.sleep(0.02)
+                continue
             try:
                 self.predict_stub().Predict(request, timeout=1)
             except grpc.RpcError as e:
@@ -112,6 +117,13 @@ class Server:
                     return
             time.sleep(0.1)
         raise ServerFailed("plinth was not ready after %d s:\n%s" % (self.timeout, self.output()))
+
+    def _listening(self):
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            return True
+        except OSError:
+            return False
 
     def stop(self, sig=signal.SIGTERM):
         """Stops the server with `sig` and returns its exit code."""
