@@ -14,13 +14,6 @@
 #include "tensorflow/core/framework/attr_value.pb-c.h"
 #include "tensorflow/core/framework/tensor.pb-c.h"
 
-/* ---- cores (cores.c) ---- */
-
-/* Takes the free cores for one inference and sets this thread's OpenMP team
- * size to match (1 when none is free); returns what pl__cores_release gives back. */
-int pl__cores_acquire(void);
-void pl__cores_release(int taken);
-
 /* ---- attributes (attrs.c) ---- */
 
 typedef struct pl__attr {

@@ -226,11 +226,7 @@ pl_status pl_model_run(pl_model *m, const pl_run_options *opt, int num_feeds, co
     pl_tensor **out = calloc((size_t)k.num_fetches + 1, sizeof *out);
     if (!in || !out) st = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
     for (int i = 0; !st && i < num_feeds; i++) in[index_of(k.names, k.num_feeds, feed_names[i])] = feeds[i];
-    if (!st) {
-        int cores = pl__cores_acquire();
-        st = pl_exec_run(c->exec, opt, in, out);
-        pl__cores_release(cores);
-    }
+    if (!st) st = pl_exec_run(c->exec, opt, in, out);
     if (!st)
         for (int i = 0; i < num_fetches; i++)
             fetched[i] = pl_tensor_ref(out[index_of(k.names + k.num_feeds, k.num_fetches, fetch_names[i])]);
