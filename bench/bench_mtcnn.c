@@ -50,6 +50,7 @@ static int cmp_double(const void *a, const void *b) {
 
 /* 2 * multiply-adds of a convolution or matmul node, from its traced shapes. */
 static double node_flops(const pl_node_trace *t) {
+    if (t->flops > 0) return t->flops; /* fused kernels say (their output may be pooled) */
     const char *op = t->op;
     const pl_tensor *y = t->num_outputs > 0 ? t->outputs[0] : NULL;
     if (!y || t->num_inputs < 2) return 0;

@@ -378,6 +378,10 @@ static void newest_version(const char *base, char *out, size_t len) {
 
 static void count_flops(void *arg, const pl_node_trace *t) {
     double *flops = arg;
+    if (t->flops > 0) { /* fused kernels say (their output may be pooled) */
+        *flops += t->flops;
+        return;
+    }
     if (t->num_inputs < 2 || t->num_outputs < 1 || !t->outputs[0] || t->inputs[1]->rank != 4) return;
     const int64_t *f = t->inputs[1]->dims;
     if (strstr(t->op, "Conv2D")) *flops += 2.0 * (double)t->outputs[0]->count * (double)(f[0] * f[1] * f[2]);

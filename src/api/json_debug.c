@@ -55,7 +55,7 @@ static bool scalar(printer *pr, pl__json_cur *c, pl_strbuf *scratch) {
     switch (*c->p) {
     case '"':
         pl_strbuf_clear(scratch);
-        pl__json_parse_string(c, scratch);
+        if (!pl__json_parse_string(c, scratch)) return false;
         prefix(pr);
         pl__json_write_string(pr->out, scratch->data ? scratch->data : "", scratch->len);
         return true;
@@ -63,7 +63,7 @@ static bool scalar(printer *pr, pl__json_cur *c, pl_strbuf *scratch) {
     case 'f':
     case 'n': {
         int v = -1;
-        pl__json_parse_literal(c, &v);
+        if (!pl__json_parse_literal(c, &v)) return false;
         prefix(pr);
         pl_strbuf_puts(pr->out, v == 1 ? "true" : v == 0 ? "false" : "null");
         return true;
@@ -122,16 +122,20 @@ void pl__json_debug_string(const char *value, const char *end, pl_strbuf *out) {
             }
             break;
         }
+        /* The decoder can fail on a value before it reaches a syntax error
+         * further on: the walk stops where the text stops being JSON. */
+        if (*c.p != ',') break;
         c.p++; /* the comma */
         pl__json_ws(&c);
         if (pr.stack[pr.depth - 1].in_array) continue;
     member:
         if (!in_limit(&pr)) break;
         pl_strbuf_clear(&scratch);
-        pl__json_parse_string(&c, &scratch);
+        if (*c.p != '"' || !pl__json_parse_string(&c, &scratch)) break;
         prefix(&pr);
         pl__json_write_string(out, scratch.data ? scratch.data : "", scratch.len);
         pl__json_ws(&c);
+        if (*c.p != ':') break;
         c.p++; /* the colon */
         pl__json_ws(&c);
     }

@@ -174,6 +174,7 @@ static pl_status fused_conv_compute(pl_kernel_ctx *c) {
                         pl_dtype_name(f->dtype));
     pl__conv_geom g;
     PL_TRY(pl__conv_geometry(&fc->win, fc->depthwise, x, f, &g));
+    c->flops = 2.0 * (double)(g.n * g.oh * g.ow * g.oc) * (double)(g.kh * g.kw * (g.c / g.groups));
     /* Batches (R-Net/O-Net candidates) and fused pools go chunk by chunk. */
     if (fc->pool || g.n > 1) return chunked_compute(c, fc, &g, x, f, bias, alpha);
     int64_t dims[4] = {g.n, g.oh, g.ow, g.oc};

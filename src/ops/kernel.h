@@ -94,6 +94,7 @@ typedef struct pl_kernel_ctx {
     pl_tensor **outputs;                /* the kernel fills these with owned references */
     struct pl_run *run;
     struct pl_session *session;
+    double flops;                       /* optional out: 2 x multiply-adds done, for profiling */
 } pl_kernel_ctx;
 
 /* Allocates output i (uninitialised numeric contents) and stores it; *out is borrowed.

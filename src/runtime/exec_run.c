@@ -277,17 +277,18 @@ static void set_slot(iter_state *it, int slot, pl_tensor *v) {
     it->inputs[slot] = pl_tensor_ref(v);
 }
 
-/* Delivers a node's outputs (NULL entries are dead) to its consumers in
- * iteration `it` of frame `f`; returns how many consumers became ready. */
+/* Delivers a node's outputs (num_outputs of them; NULL entries and missing
+ * ones are dead) to its consumers in iteration `it` of frame `f`; returns how
+ * many consumers became ready. */
 static int activate(run_state *rs, const pl__xnode *x, bool is_dead, frame_state *f, iter_state *it,
-                    pl_tensor *const *outputs) {
+                    pl_tensor *const *outputs, int num_outputs) {
     const pl_exec *e = rs->e;
     int activated = 0;
     for (int k = 0; k < x->num_out_edges; k++) {
         const pl__xedge *ed = &x->out_edges[k];
         const pl__xnode *d = &e->nodes[ed->dst];
         int *pend = &it->pending[d->local], *dead = &it->dead[d->local];
-        pl_tensor *v = is_dead ? NULL : outputs[ed->src_slot];
+        pl_tensor *v = is_dead || ed->src_slot >= num_outputs ? NULL : outputs[ed->src_slot];
         bool ready, dst_dead = false;
         if (d->kind == PL__KIND_MERGE) {
             if (v) {
@@ -361,7 +362,7 @@ static void activate_held(run_state *rs, frame_state *f, iter_state *it, held_ve
     for (int i = 0; i < v->n; i++) {
         const pl__xnode *x = &rs->e->nodes[v->items[i].node];
         pl_tensor *val = v->items[i].value;
-        activated += activate(rs, x, val == NULL, f, it, &val);
+        activated += activate(rs, x, val == NULL, f, it, &val, 1);
         if (consume) pl_tensor_unref(val);
     }
     if (consume) v->n = 0;
@@ -413,7 +414,7 @@ static void delete_frame(run_state *rs, frame_state *f) {
     if (parent) {
         for (int i = 0; i < f->dead_exits.n; i++) {
             const pl__xnode *x = &rs->e->nodes[f->dead_exits.items[i].node];
-            int activated = activate(rs, x, true, parent, pit, NULL);
+            int activated = activate(rs, x, true, parent, pit, NULL, 0);
             pit->outstanding_ops += activated;
         }
         frame_state **link = &pit->children;
@@ -451,12 +452,12 @@ static void propagate(run_state *rs, const tagged *t, pl_tensor **outputs) {
             for (int64_t i = 0; i <= child->iteration_count; i++) {
                 iter_state *ci = get_iter(child, i);
                 if (!ci) continue;
-                int activated = activate(rs, x, v == NULL, child, ci, &v);
+                int activated = activate(rs, x, v == NULL, child, ci, &v, 1);
                 adjust_outstanding(rs, child, ci, activated);
             }
         } else {
             iter_state *c0 = get_iter(child, 0);
-            int activated = c0 ? activate(rs, x, dead, child, c0, outputs) : 0;
+            int activated = c0 ? activate(rs, x, dead, child, c0, outputs, x->num_outputs) : 0;
             if (c0) adjust_outstanding(rs, child, c0, activated);
         }
         child->num_pending_inputs--;
@@ -467,7 +468,7 @@ static void propagate(run_state *rs, const tagged *t, pl_tensor **outputs) {
         if (dead) {
             if (it->iter == f->iteration_count) held_push(rs, &f->dead_exits, t->node, NULL);
         } else {
-            int activated = activate(rs, x, false, f->parent, f->parent_iter, outputs);
+            int activated = activate(rs, x, false, f->parent, f->parent_iter, outputs, x->num_outputs);
             f->parent_iter->outstanding_ops += activated;
         }
         frame_done = adjust_outstanding(rs, f, it, -1);
@@ -479,17 +480,17 @@ static void propagate(run_state *rs, const tagged *t, pl_tensor **outputs) {
                     held_push(rs, &f->next_roots, t->node, pl_tensor_ref(outputs[0]));
                 } else {
                     iter_state *next = increment_iteration(rs, f);
-                    if (next) adjust_outstanding(rs, f, next, activate(rs, x, false, f, next, outputs));
+                    if (next) adjust_outstanding(rs, f, next, activate(rs, x, false, f, next, outputs, x->num_outputs));
                 }
             } else {
                 iter_state *next = get_iter(f, it->iter + 1);
-                if (next) next->outstanding_ops += activate(rs, x, false, f, next, outputs);
+                if (next) next->outstanding_ops += activate(rs, x, false, f, next, outputs, x->num_outputs);
             }
         }
         frame_done = adjust_outstanding(rs, f, it, -1);
         break;
     default:
-        frame_done = adjust_outstanding(rs, f, it, activate(rs, x, dead, f, it, outputs) - 1);
+        frame_done = adjust_outstanding(rs, f, it, activate(rs, x, dead, f, it, outputs, x->num_outputs) - 1);
         break;
     }
     if (frame_done) {
@@ -582,7 +583,7 @@ static pl_status compute(run_state *rs, const pl__xnode *x, pl_tensor **in, pl_t
     pl__ctx_release_dropped();
     if (st) return st;
     if (rs->run->on_node) {
-        pl_node_trace t = {x->name, x->node->op, x->num_inputs, in, x->num_outputs, out, now_ns() - t0};
+        pl_node_trace t = {x->name, x->node->op, x->num_inputs, in, x->num_outputs, out, now_ns() - t0, c.flops};
         rs->run->on_node(rs->run->on_node_arg, &t);
     }
     for (int k = 0; k < x->num_out_edges; k++)

@@ -168,6 +168,7 @@ static pl_status import_nodes(pl_graph *g) {
             node->num_inputs++;
             if (index + 1 > g->nodes[src].num_outputs) g->nodes[src].num_outputs = index + 1;
         }
+        PL_TRY(pl__check_arity(node->op, node->name, node->num_inputs));
     }
     return NULL;
 }

@@ -91,6 +91,9 @@ struct pl_graph {
     int *control_pool;            /* storage behind nodes[i].controls */
 };
 
+/* Refuses a node with fewer or more data inputs than its op takes (op_arity.c). */
+pl_status pl__check_arity(const char *op, const char *node, int num_inputs);
+
 /* Checks for cycles outside loops and assigns every node its loop frame. */
 pl_status pl__graph_analyze(pl_graph *g);
 

@@ -54,6 +54,7 @@ typedef struct pl_node_trace {
     int num_outputs;
     pl_tensor *const *outputs;   /* NULL entries for outputs not produced */
     int64_t ns;                  /* time inside the kernel */
+    double flops;                /* 2 x multiply-adds, when the kernel reports them; else 0 */
 } pl_node_trace;
 
 typedef struct pl_run_options {

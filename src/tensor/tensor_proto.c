@@ -291,8 +291,9 @@ static bool encode_typed(const pl_tensor *t, ProtobufCAllocator *a, Tensorflow__
     case PL_DT_BOOL: WIDEN(bool_val, uint8_t, AS_BOOL); break;
     case PL_DT_STRING: {
         if (!alloc_array(a, &p->string_val, &p->n_string_val, (size_t)n, sizeof *p->string_val)) return false;
-        /* Zero first so that a failure part-way leaves only freeable entries. */
-        memset(p->string_val, 0, (size_t)n * sizeof *p->string_val);
+        /* Zero first so that a failure part-way leaves only freeable entries
+         * (no elements: string_val is NULL, which memset must not see). */
+        if (n) memset(p->string_val, 0, (size_t)n * sizeof *p->string_val);
         const pl_str *s = t->data;
         for (int64_t i = 0; i < n; i++)
             if (!copy_bytes(a, &p->string_val[i], s[i].data, s[i].len)) return false;

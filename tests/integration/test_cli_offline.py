@@ -71,6 +71,21 @@ class Inspect(unittest.TestCase):
             self.assertTrue(v["loads"], v["load_error"])
             self.assertIn("serving_default", v["signatures"])
 
+    def test_every_zoo_model_is_fully_supported(self):
+        zoo = os.path.join(os.environ["PLINTH_SHARED"], "zoo")
+        models = sorted(d for d in os.listdir(zoo) if os.path.isdir(os.path.join(zoo, d)))
+        self.assertEqual(len(models), 20)
+        for name in models:
+            doc = run_json("inspect", os.path.join(zoo, name))
+            self.assertTrue(doc["versions"], name)
+            for v in doc["versions"]:
+                self.assertEqual(v["unsupported"], {}, name)
+                if name == "tfrust_regression_tf1":  # tagged {serve, train}: loads only with both tags, as in TFS
+                    self.assertIn("matching supplied tags: { serve }", v["load_error"])
+                    continue
+                self.assertTrue(v["loads"], "%s: %s" % (name, v["load_error"]))
+                self.assertTrue(v["signatures"], name)
+
     def test_unsupported_ops_are_listed_with_their_nodes(self):
         g = graph([placeholder("x", np.float32), node("a", "NoSuchOp", ["x"]), node("b", "NoSuchOp", ["a"]),
                    node("c", "Relu", ["b"], T=np.float32), node("d", "my_fn", ["c"])])

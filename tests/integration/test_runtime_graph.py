@@ -152,6 +152,22 @@ class Errors(unittest.TestCase):
     def test_missing_input(self):
         self.expect([node("a", "Identity", ["nowhere:0"])], "Unknown input node 'nowhere:0'", fetches=["a"])
 
+    def test_wrong_input_count(self):
+        # Kernels read inputs by position: a node short of inputs must be refused before one runs.
+        self.expect([const("a", np.int32([1, 2])), node("s", "StridedSlice", ["a", "a", "a"], T=np.int32, Index=np.int32)],
+                    "Node 's' has 3 inputs, but StridedSlice takes 4", fetches=["s"])
+        self.expect([const("a", np.int32(1)), node("sw", "Switch", ["a"], T=np.int32)],
+                    "Node 'sw' has 1 inputs, but Switch takes 2", fetches=["sw"])
+        self.expect([node("m", "Merge", [], T=np.int32, N=0)], "Merge takes at least 1", fetches=["m"])
+
+    def test_output_index_beyond_an_enter(self):
+        # "e:1" of a one-output Enter is dead, never a read past the outputs.
+        nodes = [const("a", np.int32(1)), node("e", "Enter", ["a"], T=np.int32, frame_name="f", is_constant=True),
+                 node("i", "Identity", ["e:1"], T=np.int32), node("x", "Exit", ["i"], T=np.int32)]
+        with self.assertRaises(GraphError) as e:
+            run(nodes, fetches=["x"])
+        self.assertIn("does not have value", str(e.exception))
+
     def test_duplicate_node(self):
         self.expect([const("a", 1), const("a", 2)], "Node 'a' is not unique", fetches=["a"])
 

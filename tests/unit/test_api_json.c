@@ -368,6 +368,13 @@ static void test_debug_string_limit(void) {
     /* NaN stops the echo (rapidjson's Writer refuses it) after its prefix. */
     CHECK_STR(decode("{\"instances\": {\"a\": [1, NaN, 2]}}"),
               "JSON Value: {\n    \"instances\": {\n        \"a\": [1,  Expecting 'instances' to be an list/array");
+    /* Found by fuzzing: a value error met before the text stops being JSON;
+     * the echo used to walk on past the body's end. */
+    char *bad = strdup("{\"instances\":\":3[{\"a\":1{\"in.5");
+    sig("a", PL_DT_FLOAT, NULL, 0);
+    decode(bad);
+    CHECK(code == PL_INVALID_ARGUMENT);
+    free(bad);
 }
 
 static const char *encode(pl_json_format format, int n, const char *const *names, pl_tensor *const *t) {

@@ -636,6 +636,24 @@ static void test_encode_errors_and_oom(void) {
     pl_tensor_unref(t);
 }
 
+/* Found by fuzzing: a string tensor with no elements, encoded into string_val,
+ * handed memset a NULL array (undefined even for zero bytes). */
+static void test_encode_empty_strings(void) {
+    int64_t d[] = {3, 0};
+    pl_tensor *t = NULL;
+    CHECK_OK(pl_tensor_zeros(PL_DT_STRING, 2, d, &t));
+    for (int content = 0; t && content < 2; content++) {
+        Tensorflow__TensorProto *p = NULL;
+        CHECK_OK(pl_tensor_to_proto(t, content, NULL, &p));
+        if (p) {
+            CHECK(p->dtype == TENSORFLOW__DATA_TYPE__DT_STRING && p->n_string_val == 0);
+            CHECK(p->tensor_shape && p->tensor_shape->n_dim == 2 && p->tensor_shape->dim[1]->size == 0);
+            protobuf_c_message_free_unpacked(&p->base, NULL);
+        }
+    }
+    pl_tensor_unref(t);
+}
+
 int main(void) {
     RUN_TEST(test_float_broadcast_rules);
     RUN_TEST(test_scalar_without_shape);
@@ -654,5 +672,6 @@ int main(void) {
     RUN_TEST(test_roundtrip_every_dtype);
     RUN_TEST(test_encode_typed_fields);
     RUN_TEST(test_encode_errors_and_oom);
+    RUN_TEST(test_encode_empty_strings);
     return check_summary();
 }
