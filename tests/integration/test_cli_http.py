@@ -25,6 +25,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     mode = "length"          # how the next reply is framed: length, chunked or close
     requests = []
+    raw_bodies = []
 
     def log_message(self, *args):
         pass
@@ -64,7 +65,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         length = int(self.headers["Content-Length"])
-        body = json.loads(self.rfile.read(length))
+        raw = self.rfile.read(length)
+        Handler.raw_bodies.append(raw)
+        body = json.loads(raw)
         Handler.requests.append(("POST", self.path, body))
         x = body["inputs"]["x"]
         self.reply(200, {"outputs": [v * 2 for v in x]})
@@ -106,6 +109,11 @@ class HttpClient(unittest.TestCase):
         self.assertEqual(Handler.requests[0][:2], ("GET", "/v1/models/m/versions/7/metadata"))
         self.assertEqual(Handler.requests[1], ("POST", "/v1/models/m/versions/7:predict",
                                                {"signature_name": "serving_default", "inputs": {"x": [1.0]}}))
+        # Compact: no layout whitespace outside strings.
+        code, _, err = run(*self.rest, "predict", "m", "--input", 'x=[[1.5, 2.5], [3.5, 4.5]]')
+        self.assertEqual(code, 0, err)
+        self.assertEqual(Handler.raw_bodies[-1],
+                         b'{"signature_name": "serving_default", "inputs": {"x": [[1.5,2.5],[3.5,4.5]]}}')
 
     def test_bench_keeps_connections_alive(self):
         Handler.requests.clear()
