@@ -2,12 +2,15 @@
 is sent and counted, the reported statistics agree with each other, a
 duration bounds the run, and a failing request is reported, not hidden."""
 import os
+import pty
+import subprocess
 import tempfile
 import time
 import unittest
 
 import numpy as np
 
+import clilib
 import tfs
 from clilib import run, run_json
 
@@ -66,6 +69,29 @@ class Bench(unittest.TestCase):
             self.assertIn(word, out)
         # Not a terminal: no progress line.
         self.assertEqual(err, "")
+
+    def test_progress_line_on_a_terminal(self):
+        """With stderr on a terminal, a progress line is redrawn in place, then cleared."""
+        master, slave = pty.openpty()
+        p = subprocess.Popen([clilib.cli_bin(), "--server", self.addr, "bench", "half_plus_two", "--input",
+                              "x=[[1.0]]", "--duration", "1.2"], stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the other end closed
+                break
+            if not chunk:
+                break
+            seen += chunk
+        out, _ = p.communicate(timeout=60 * tfs.SLOW)
+        os.close(master)
+        self.assertEqual(p.returncode, 0)
+        self.assertGreaterEqual(seen.count(b"req/s"), 2, seen)
+        self.assertIn(b"\r", seen)
+        self.assertNotIn(b"\n", seen)  # one line, redrawn
+        self.assertIn("throughput", out.decode())
 
     def test_errors(self):
         code, out, err = run("--server", self.addr, "bench", "nope", "--input", "x=[[1.0]]", "-n", "5")

@@ -82,6 +82,10 @@ class Inspect(unittest.TestCase):
                 self.assertEqual(v["unsupported"], {}, name)
                 if name == "tfrust_regression_tf1":  # tagged {serve, train}: loads only with both tags, as in TFS
                     self.assertIn("matching supplied tags: { serve }", v["load_error"])
+                    self.assertEqual(v["meta_graphs"], [["train", "serve"]])
+                    tagged = run_json("inspect", os.path.join(zoo, name), "--tags", "serve,train")["versions"][0]
+                    self.assertTrue(tagged["loads"], tagged["load_error"])
+                    self.assertTrue(tagged["signatures"], name)
                     continue
                 self.assertTrue(v["loads"], "%s: %s" % (name, v["load_error"]))
                 self.assertTrue(v["signatures"], name)

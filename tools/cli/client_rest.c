@@ -207,6 +207,31 @@ static char *rename_first_key(const char *text, size_t len, const char *from, co
     return pl_strbuf_detach(&b, out_len);
 }
 
+/* Appends JSON text without the whitespace between tokens. The codec lays a
+ * reply out for people, one number per line; as a request body that would be
+ * two to three times the bytes for the server to read (about 15 bytes per
+ * value for a picture instead of 6). */
+static void append_compact(pl_strbuf *b, const char *p, size_t n) {
+    bool in_string = false;
+    char *dst = pl_strbuf_reserve(b, n);
+    if (!dst) return;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (in_string) {
+            dst[k++] = c;
+            if (c == '\\' && i + 1 < n) dst[k++] = p[++i];
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+            dst[k++] = c;
+        } else if (c != ' ' && c != '\n' && c != '\t' && c != '\r') {
+            dst[k++] = c;
+        }
+    }
+    pl_strbuf_commit(b, k);
+}
+
 /* Appends the JSON of one tensor as the codec writes a value: it is what
  * follows "outputs": in a one-output columnar response, which for a request
  * goes under the input's own name (so a wrong name is the server's error to
@@ -222,7 +247,7 @@ static pl_status append_value(pl_strbuf *b, const char *name, pl_tensor *t) {
     while (end > 0 && strchr(" \t\r\n", one.data[end - 1])) end--;
     if (!st && (!colon || end == 0 || one.data[end - 1] != '}'))
         st = pl_error(PL_INTERNAL, "unexpected encoding of input '%s'", name);
-    if (!st) pl_strbuf_append(b, colon + 1, (size_t)(one.data + end - 1 - (colon + 1)));
+    if (!st) append_compact(b, colon + 1, (size_t)(one.data + end - 1 - (colon + 1)));
     pl_strbuf_deinit(&one);
     return st;
 }

@@ -4,6 +4,7 @@
  * use it. DIR may be a base path (numbered versions), one version directory
  * or a frozen .pb file. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,9 @@
 #include "runtime/model.h"
 
 const char pl_cli_inspect_usage[] =
-    "usage: plinth-cli [--json] inspect DIR\n"
+    "usage: plinth-cli [--json] inspect DIR [--tags serve]\n"
     "  DIR: a model base path (numbered versions), one version directory, or a frozen .pb file.\n"
+    "  --tags: the SavedModel MetaGraph to load, as plinth's --saved_model_tags (default serve).\n"
     "  For each version: format, whether plinth loads it, its signatures, the ops its graph uses,\n"
     "  and every op plinth has no kernel for with the nodes that use it. No server is needed.\n";
 
@@ -28,6 +30,7 @@ const char pl_cli_inspect_usage[] =
 #define MAX_USERS_SHOWN 8
 
 typedef struct version_report {
+    const char *tags;            /* comma-separated MetaGraph tags, as --saved_model_tags */
     int64_t version;             /* -1: DIR itself is the version */
     const char *dir;
     pl_cli_model_file file;
@@ -45,13 +48,41 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* The MetaGraph plinth would serve: the one tagged exactly "serve". */
-static const Tensorflow__MetaGraphDef *serving_meta_graph(const Tensorflow__SavedModel *sm) {
-    for (size_t i = 0; i < sm->n_meta_graphs; i++) {
-        const Tensorflow__MetaGraphDef *mg = sm->meta_graphs[i];
-        const Tensorflow__MetaGraphDef__MetaInfoDef *info = mg ? mg->meta_info_def : NULL;
-        if (info && info->n_tags == 1 && !strcmp(info->tags[0], "serve")) return mg;
+/* Whether `tags` ("serve,gpu") names exactly the tag set of `info`, as the
+ * loader matches them: order and repeats do not count. */
+static bool tags_match(const char *tags, const Tensorflow__MetaGraphDef__MetaInfoDef *info) {
+    size_t n = info ? info->n_tags : 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(info->tags[i]);
+        bool found = false;
+        for (const char *p = tags; *p && !found;) {
+            size_t item = strcspn(p, ",");
+            found = item == len && !strncmp(p, info->tags[i], len);
+            p += item + (p[item] == ',');
+        }
+        if (!found) return false;
     }
+    for (const char *p = tags; *p;) {
+        size_t item = strcspn(p, ",");
+        bool found = item == 0;
+        for (size_t i = 0; i < n && !found; i++) found = strlen(info->tags[i]) == item && !strncmp(p, info->tags[i], item);
+        if (!found) return false;
+        p += item + (p[item] == ',');
+    }
+    return true;
+}
+
+static bool has_meta_graph(const Tensorflow__SavedModel *sm, const char *tags) {
+    for (size_t i = 0; i < sm->n_meta_graphs; i++)
+        if (sm->meta_graphs[i] && tags_match(tags, sm->meta_graphs[i]->meta_info_def)) return true;
+    return false;
+}
+
+/* The MetaGraph plinth would serve for `tags`, else the first one (its ops
+ * are still worth listing). */
+static const Tensorflow__MetaGraphDef *serving_meta_graph(const Tensorflow__SavedModel *sm, const char *tags) {
+    for (size_t i = 0; i < sm->n_meta_graphs; i++)
+        if (sm->meta_graphs[i] && tags_match(tags, sm->meta_graphs[i]->meta_info_def)) return sm->meta_graphs[i];
     return sm->n_meta_graphs ? sm->meta_graphs[0] : NULL;
 }
 
@@ -60,7 +91,7 @@ static pl_status examine(version_report *r) {
     struct stat sb;
     r->file_bytes = stat(r->file.path, &sb) == 0 ? (int64_t)sb.st_size : 0;
     if (r->file.saved) {
-        const Tensorflow__MetaGraphDef *mg = serving_meta_graph(r->file.saved);
+        const Tensorflow__MetaGraphDef *mg = serving_meta_graph(r->file.saved, r->tags);
         r->graph = mg ? mg->graph_def : NULL;
     } else {
         r->graph = r->file.frozen;
@@ -68,7 +99,8 @@ static pl_status examine(version_report *r) {
     const Tensorflow__GraphDef empty = TENSORFLOW__GRAPH_DEF__INIT;
     PL_TRY(pl_cli_op_census_take(r->graph ? r->graph : &empty, &r->census));
     double t0 = now_seconds();
-    r->load_error = pl_model_load(r->file.frozen ? r->file.path : r->dir, NULL, &r->model);
+    pl_model_options opt = {.tags = r->tags};
+    r->load_error = pl_model_load(r->file.frozen ? r->file.path : r->dir, &opt, &r->model);
     r->load_seconds = now_seconds() - t0;
     return NULL;
 }
@@ -105,6 +137,12 @@ static void print_text(const version_report *r) {
     if (r->file.saved) print_tags(r->file.saved);
     if (r->model) printf("  loads       yes, in %.2f s\n", r->load_seconds);
     else printf("  loads       no: %s\n", pl_status_message(r->load_error));
+    if (r->file.saved && !has_meta_graph(r->file.saved, r->tags) && r->file.saved->n_meta_graphs) {
+        const Tensorflow__MetaGraphDef__MetaInfoDef *info = r->file.saved->meta_graphs[0]->meta_info_def;
+        printf("  hint        no meta graph is tagged exactly {%s}; load one with --tags ", r->tags);
+        for (size_t t = 0; info && t < info->n_tags; t++) printf("%s%s", t ? "," : "", info->tags[t]);
+        printf(" (plinth: --saved_model_tags)\n");
+    }
     for (int s = 0; r->model && s < pl_model_num_signatures(r->model); s++)
         pl_cli_print_signature(stdout, pl_model_signature(r->model, s), 2);
     const pl_cli_op_census *c = &r->census;
@@ -140,7 +178,19 @@ static void json_report(pl_strbuf *b, const version_report *r) {
                      r->model ? "true" : "false");
     if (r->model) pl_strbuf_puts(b, "null");
     else pl_cli_json_string(b, pl_status_message(r->load_error));
-    pl_strbuf_puts(b, ", \"signatures\": {");
+    pl_strbuf_puts(b, ", \"meta_graphs\": [");
+    for (size_t i = 0; r->file.saved && i < r->file.saved->n_meta_graphs; i++) {
+        const Tensorflow__MetaGraphDef__MetaInfoDef *info = r->file.saved->meta_graphs[i]
+                                                                ? r->file.saved->meta_graphs[i]->meta_info_def
+                                                                : NULL;
+        pl_strbuf_puts(b, i ? ", [" : "[");
+        for (size_t t = 0; info && t < info->n_tags; t++) {
+            if (t) pl_strbuf_puts(b, ", ");
+            pl_cli_json_string(b, info->tags[t]);
+        }
+        pl_strbuf_putc(b, ']');
+    }
+    pl_strbuf_puts(b, "], \"signatures\": {");
     for (int s = 0; r->model && s < pl_model_num_signatures(r->model); s++) {
         const pl_signature *sig = pl_model_signature(r->model, s);
         if (s) pl_strbuf_puts(b, ", ");
@@ -173,7 +223,8 @@ static void json_report(pl_strbuf *b, const version_report *r) {
 
 /* Inspects each version; a version that cannot be read is reported and the
  * others still are. Returns the number of versions that could not be read. */
-static int inspect_versions(const pl_cli *cli, const char *base, const pl_cli_version_dir *versions, int n) {
+static int inspect_versions(const pl_cli *cli, const char *base, const char *tags, const pl_cli_version_dir *versions,
+                            int n) {
     pl_strbuf json;
     pl_strbuf_init(&json, 0);
     if (cli->json) {
@@ -183,7 +234,7 @@ static int inspect_versions(const pl_cli *cli, const char *base, const pl_cli_ve
     }
     int failed = 0;
     for (int i = 0; i < (n ? n : 1); i++) {
-        version_report r = {.version = n ? versions[i].version : -1, .dir = n ? versions[i].dir : base};
+        version_report r = {.tags = tags, .version = n ? versions[i].version : -1, .dir = n ? versions[i].dir : base};
         pl_status st = examine(&r);
         if (st) {
             failed++;
@@ -207,10 +258,13 @@ static int inspect_versions(const pl_cli *cli, const char *base, const pl_cli_ve
 }
 
 int pl_cli_inspect(pl_cli *cli, int argc, char **argv) {
-    if (argc != 1 || argv[0][0] == '-') {
-        return pl_cli_usage(pl_cli_inspect_usage);
+    const char *path = NULL, *tags = "serve";
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--tags") && i + 1 < argc) tags = argv[++i];
+        else if (argv[i][0] != '-' && !path) path = argv[i];
+        else return pl_cli_usage(pl_cli_inspect_usage);
     }
-    const char *path = argv[0];
+    if (!path) return pl_cli_usage(pl_cli_inspect_usage);
     /* The loader's progress lines are for server logs; inspect reports the outcome itself. */
     if (!getenv("PLINTH_LOG_LEVEL")) pl_log_set_level(PL_LOG_WARNING);
     if (!pl_path_exists(path)) return pl_cli_fail(cli, pl_error(PL_NOT_FOUND, "%s does not exist", path));
@@ -229,7 +283,7 @@ int pl_cli_inspect(pl_cli *cli, int argc, char **argv) {
             printf("%s: a single model (no numbered version directories)\n", path);
         }
     }
-    int failed = inspect_versions(cli, path, versions, n);
+    int failed = inspect_versions(cli, path, tags, versions, n);
     pl_cli_versions_free(versions, n);
     return failed ? 1 : 0;
 }

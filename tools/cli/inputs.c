@@ -8,6 +8,7 @@
 
 #include "api/json.h"
 #include "cli/image.h"
+#include "cli/show.h"
 #include "tensor/npy.h"
 
 int pl_cli_inputs_add(pl_cli_inputs *in, char *arg) {
@@ -46,9 +47,9 @@ static pl_status json_input(const pl_signature *sig, const char *name, const cha
     one_input ctx = {info};
     pl_strbuf body;
     pl_strbuf_init(&body, 0);
-    pl_strbuf_puts(&body, "{\"inputs\": {\"");
-    pl_strbuf_puts(&body, name);
-    pl_strbuf_puts(&body, "\": ");
+    pl_strbuf_puts(&body, "{\"inputs\": {");
+    pl_cli_json_string(&body, name);
+    pl_strbuf_puts(&body, ": ");
     pl_strbuf_puts(&body, json);
     pl_strbuf_puts(&body, "}}");
     size_t len;
