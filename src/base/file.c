@@ -39,7 +39,7 @@ static pl_status open_file(const char *path, int *fd_out, struct stat *st) {
 }
 
 pl_status pl_file_read(const char *path, size_t max_nbytes, char **data, size_t *nbytes) {
-    int fd;
+    int fd = -1;
     struct stat st;
     PL_TRY(open_file(path, &fd, &st));
     pl_status err = NULL;
@@ -106,7 +106,7 @@ done:
 }
 
 pl_status pl_file_map(const char *path, pl_mapped_file *out) {
-    int fd;
+    int fd = -1;
     struct stat st;
     PL_TRY(open_file(path, &fd, &st));
     pl_status err = NULL;
