@@ -1,5 +1,6 @@
-/* TensorFlow Serving's request metrics (servables/tensorflow/util.cc) on the
- * process-wide registry: the same names, help texts, labels and buckets, so
+/* TensorFlow Serving's request metrics (servables/tensorflow/util.cc,
+ * core/request_logger.cc, machine_learning_metadata.cc) on the process-wide
+ * registry: the same names, help texts, labels and buckets, so
  * dashboards built for TF Serving read plinth unchanged (spec/tfs-api.md 1g). */
 #include <pthread.h>
 #include <stdlib.h>
@@ -39,6 +40,15 @@ static void create_default(void) {
                                           example_buckets);
     example_count_total = pl_metrics_counter(r, "/tensorflow/serving/request_example_count_total",
                                              "The total number of tensorflow.Examples.", 1, model_label);
+
+    static const char *const log_labels[] = {"model_name", "status_code"};
+    pl_metrics_counter(r, "/tensorflow/serving/request_log_count",
+                       "The total number of requests logged from the model server sliced down by model_name and "
+                       "status code.",
+                       2, log_labels);
+    static const char *const mlmd_labels[] = {"model_name", "version"};
+    pl_metrics_gauge(r, "/tensorflow/serving/mlmd_map", "Mapping for ML Metadata UUID to model_name and version.", 2,
+                     mlmd_labels);
     default_registry = r;
 }
 
