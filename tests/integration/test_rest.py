@@ -30,6 +30,63 @@ STATUS_123 = (b'{\n "model_version_status": [\n  {\n   "version": "123",\n   "st
               b'   "status": {\n    "error_code": "OK",\n    "error_message": ""\n   }\n  }\n ]\n}\n')
 
 
+# Field numbers of the messages in a GetModelMetadata reply. protobuf's
+# MessageToJsonString (json/internal/unparser.cc, the printer of the protobuf
+# versions whose JsonPrintOptions have always_print_fields_with_no_presence,
+# which ToJsonString sets) writes a message's fields sorted by number, a oneof
+# member such as ModelSpec.version or TensorInfo.name among them.
+PROTO_FIELDS = {
+    "ModelSpec": {"name": 1, "version": 2, "signature_name": 3, "version_label": 4},
+    "SignatureDefMap": {"signature_def": 1},
+    "SignatureDef": {"inputs": 1, "outputs": 2, "method_name": 3, "defaults": 4},
+    "TensorInfo": {"name": 1, "dtype": 2, "tensor_shape": 3, "coo_sparse": 4, "composite_tensor": 5},
+    "TensorShapeProto": {"dim": 2, "unknown_rank": 3},
+    "Dim": {"size": 1, "name": 2},
+}
+# The message type of each field's value (map fields: of each map value).
+PROTO_TYPES = {("SignatureDefMap", "signature_def"): "SignatureDef", ("SignatureDef", "inputs"): "TensorInfo",
+               ("SignatureDef", "outputs"): "TensorInfo", ("SignatureDef", "defaults"): "TensorProto",
+               ("TensorInfo", "tensor_shape"): "TensorShapeProto", ("TensorShapeProto", "dim"): "Dim"}
+PROTO_MAPS = {("SignatureDefMap", "signature_def"), ("SignatureDef", "inputs"), ("SignatureDef", "outputs"),
+              ("SignatureDef", "defaults")}
+
+
+def proto_json(value, msg, depth=0, is_map=False):
+    """protobuf's JsonWriter with add_whitespace: a newline and one space per
+    level before every member, ": " after keys, {} and [] when empty."""
+    pad = "\n" + " " * (depth + 1)
+    end = "\n" + " " * depth
+    if isinstance(value, dict):
+        if is_map:
+            keys, types = list(value), [msg] * len(value)
+        else:
+            keys = sorted(value, key=lambda k: PROTO_FIELDS[msg][k])
+            types = [PROTO_TYPES.get((msg, k)) for k in keys]
+        if not keys:
+            return "{}"
+        parts = []
+        for k, t in zip(keys, types):
+            sub_map = not is_map and (msg, k) in PROTO_MAPS
+            parts.append(pad + json.dumps(k) + ": " + proto_json(value[k], t, depth + 1, sub_map))
+        return "{" + ",".join(parts) + end + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        return "[" + ",".join(pad + proto_json(v, msg, depth + 1) for v in value) + end + "]"
+    return json.dumps(value)
+
+
+def metadata_body(golden, map_order):
+    """ToJsonString(GetModelMetadataResponse) of http_rest_api_util.cc: the
+    model spec and the SignatureDefMap printed apart (each ending in a
+    newline) and joined by hand. `map_order` gives the order of the
+    signature map, which protobuf leaves unspecified."""
+    sigs = golden["metadata"]["signature_def"]["signature_def"]
+    ordered = {"signature_def": {k: sigs[k] for k in map_order}}
+    return ('{\n"model_spec":' + proto_json(golden["model_spec"], "ModelSpec") + "\n" +
+            ',\n"metadata": {"signature_def": ' + proto_json(ordered, "SignatureDefMap") + "\n" + "}\n}\n").encode()
+
+
 def tfs_float(v):
     """WriteDecimal<float> of json_tensor.cc: %g (absl::StrCat), or %.9g when
     that does not read back as the same float; ".0" on plain whole numbers."""
@@ -116,10 +173,20 @@ class HalfPlusTwo(unittest.TestCase):
         with open(tfs.testdata("half_plus_two_model_metadata.json")) as f:
             golden = json.load(f)
         self.assertEqual(json.loads(r[2]), golden)
-        # ToJsonString joins the pieces by hand.
-        self.assertTrue(r[2].startswith(b'{\n"model_spec":{\n "name": "default",\n'), r[2][:60])
-        self.assertIn(b'\n}\n,\n"metadata": {"signature_def": {\n "signature_def": {\n', r[2])
-        self.assertTrue(r[2].endswith(b"\n}\n}\n}\n"))
+        # Byte for byte: the golden content as today's protobuf prints it
+        # (fields by number, so "version" before "signature_name" and "name"
+        # before "dtype", unlike the older printer that wrote the golden file),
+        # joined as ToJsonString joins it.
+        order = list(json.loads(r[2])["metadata"]["signature_def"]["signature_def"])
+        self.assertEqual(sorted(order), sorted(golden["metadata"]["signature_def"]["signature_def"]))
+        self.assertEqual(r[2], metadata_body(golden, order))
+        self.assertTrue(r[2].startswith(b'{\n"model_spec":{\n "name": "default",\n "version": "123",\n'
+                                        b' "signature_name": ""\n}\n,\n"metadata": {"signature_def": {\n'
+                                        b' "signature_def": {\n'), r[2][:120])
+        self.assertIn(b'\n     "name": "x:0",\n     "dtype": "DT_FLOAT",\n     "tensor_shape": {\n      "dim": [\n', r[2])
+        self.assertIn(b'\n     "tensor_shape": {\n      "dim": [],\n      "unknown_rank": true\n     }\n', r[2])
+        self.assertIn(b'\n   "method_name": "tensorflow/serving/predict",\n   "defaults": {}\n  }', r[2])
+        self.assertTrue(r[2].endswith(b"\n  }\n }\n}\n}\n}\n"))
         self.assertEqual(json.loads(call(self.port, "GET", "/v1/models/default/versions/123/metadata")[2]), golden)
 
     def test_prometheus_endpoint(self):
@@ -331,8 +398,15 @@ class VersionsLabelsCors(unittest.TestCase):
         for v in ("123", "124"):
             r = self.post("/v1/models/half/versions/%s:predict" % v, {"instances": [[2.0]]})
             self.assertEqual((r[0], json.loads(r[2])), (200, {"predictions": [[3.0]]}))
-            meta = json.loads(call(self.port, "GET", "/v1/models/half/versions/%s/metadata" % v)[2])
+            body = call(self.port, "GET", "/v1/models/half/versions/%s/metadata" % v)[2]
+            meta = json.loads(body)
             self.assertEqual(meta["model_spec"], {"name": "half", "signature_name": "", "version": v})
+            # TF Serving's golden reply for this model, byte for byte.
+            with open(tfs.testdata("saved_model_half_plus_two_2_versions_metadata.json")) as f:
+                golden = json.load(f)
+            golden["model_spec"].update(name="half", version=v)
+            self.assertEqual(meta, golden)
+            self.assertEqual(body, metadata_body(golden, list(meta["metadata"]["signature_def"]["signature_def"])))
         r = self.post("/v1/models/half/versions/125:predict", {"instances": [[2.0]]})
         self.assertEqual((r[0], r[2]), (404, error_body("Servable not found for request: Specific(half, 125)")))
 
