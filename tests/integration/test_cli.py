@@ -193,6 +193,33 @@ class Cli(unittest.TestCase):
             g.write(f.read(300))
         code, out, err = self.cli("detect", "mtcnn", truncated)
         self.assert_one_line_error(code, out, err, truncated)
+        garbage = os.path.join(self.tmp, "garbage.jpg")  # a JPEG start marker, then no image
+        with open(garbage, "wb") as f:
+            f.write(b"\xff\xd8\xff\xe0 this is not a picture")
+        code, out, err = self.cli("detect", "mtcnn", garbage)
+        self.assert_one_line_error(code, out, err, garbage + ": not a readable JPEG")
+        code, out, err = self.cli("detect", "mtcnn", self.tmp)
+        self.assert_one_line_error(code, out, err, "cannot read picture %s: Is a directory" % self.tmp)
+
+    def test_a_jpeg_cut_short_is_used_as_decoded_without_chatter(self):
+        """libjpeg decodes what is there (the rest grey), as cv2.imread does; its warning is not printed."""
+        whole = os.path.join(self.tmp, "whole.jpg")
+        cv2.imwrite(whole, cv2.imread(clilib.TEST_IMAGE))
+        cut = os.path.join(self.tmp, "cut.jpg")
+        with open(whole, "rb") as f, open(cut, "wb") as g:
+            data = f.read()
+            g.write(data[:len(data) * 2 // 3])
+        code, out, err = self.cli("--json", "detect", "mtcnn", cut, "-o", os.path.join(self.tmp, "cut.png"))
+        self.assertEqual(code, 0, err)
+        self.assertEqual(err, "")
+        self.assertTrue(json.loads(out)["faces"])
+
+    def test_multi_line_server_errors_print_as_one_line(self):
+        """TensorFlow's messages continue on a second line ("\\n\\t [[{{node ...}}]]"); the CLI joins them."""
+        code, out, err = self.cli("predict", "mtcnn", "--input", "input=[1, 2]", "--input", "min_size=40",
+                                  "--input", "thresholds=[0.6, 0.7, 0.7]", "--input", "factor=0.709")
+        self.assert_one_line_error(code, out, err, " [[{{node ")
+        self.assertNotIn("\t", err)
 
     def test_detect_with_a_model_that_is_not_a_face_detector(self):
         code, out, err = self.cli("detect", "half_plus_two", clilib.TEST_IMAGE, "-o", os.path.join(self.tmp, "x.png"))
