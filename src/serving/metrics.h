@@ -26,6 +26,7 @@
 #ifndef PL_SERVING_METRICS_H
 #define PL_SERVING_METRICS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/status.h"
@@ -120,5 +121,11 @@ void pl_metrics_record_runtime_latency(const char *model_name, const char *api, 
  * examples of a MultiInference whose run succeeded (TF Serving counts them
  * there only, not for Classify or Regress). */
 void pl_metrics_record_example_count(const char *model_name, int64_t count);
+
+/* TensorFlow's /tensorflow/cc/saved_model/load_attempt_count{model_path,
+ * status} ("success" or "fail") and load_latency{model_path} (µs, summed,
+ * failed loads included): one SavedModel load attempt of a version
+ * directory. */
+void pl_metrics_record_saved_model_load(const char *export_dir, bool ok, int64_t usec);
 
 #endif

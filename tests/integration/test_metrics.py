@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import unittest
 
 import grpc
@@ -253,6 +254,48 @@ class Config(unittest.TestCase):
             self.assertEqual(r[0], 200)
             self.assertIn(b"# TYPE :tensorflow:serving:request_count counter\n", r[2])
             self.assertEqual(call(s.rest_port, "GET", "/monitoring/prometheus/metrics")[0], 404)
+
+    def test_saved_model_load_metrics(self):
+        # TensorFlow's loader metrics: one attempt per load of a SavedModel
+        # version directory, "success" or "fail", and the summed latency.
+        bad = os.path.join(self.tmp, "bad")
+        os.makedirs(os.path.join(bad, "1"))
+        with open(os.path.join(bad, "1", "saved_model.pb"), "wb") as f:
+            f.write(b"\xff\xff not a SavedModel")
+        models = os.path.join(self.tmp, "models.config")
+
+        def write_config(with_bad):
+            entries = [("default", HALF)] + ([("bad", bad)] if with_bad else [])
+            with open(models, "w") as f:
+                f.write("model_config_list {\n" + "".join(
+                    '  config { name: "%s" base_path: "%s" model_platform: "tensorflow" }\n' % e
+                    for e in entries) + "}\n")
+
+        write_config(False)
+        with tfs.Server(model_config_file=models, rest=True,
+                        args=["--monitoring_config_file=" + MONITORING, "--max_num_load_retries=0",
+                              "--model_config_file_poll_wait_seconds=1"]) as s:
+            samples, types = parse(call(s.rest_port, "GET", "/monitoring/prometheus/metrics")[2].decode())
+            good_path = os.path.join(HALF, "00000123")
+            self.assertEqual(types[":tensorflow:cc:saved_model:load_attempt_count"], "counter")
+            self.assertEqual(types[":tensorflow:cc:saved_model:load_latency"], "counter")
+            self.assertEqual(samples[(":tensorflow:cc:saved_model:load_attempt_count",
+                                      lbl(model_path=good_path, status="success"))], 1)
+            self.assertGreater(samples[(":tensorflow:cc:saved_model:load_latency", lbl(model_path=good_path))], 0)
+
+            write_config(True)
+            key = (":tensorflow:cc:saved_model:load_attempt_count", lbl(model_path=os.path.join(bad, "1"),
+                                                                          status="fail"))
+            deadline = time.time() + 30 * tfs.SLOW
+            while time.time() < deadline:
+                samples, _ = parse(call(s.rest_port, "GET", "/monitoring/prometheus/metrics")[2].decode())
+                if key in samples:
+                    break
+                time.sleep(0.2)
+            self.assertEqual(samples.get(key), 1)
+            self.assertIn((":tensorflow:cc:saved_model:load_latency", lbl(model_path=os.path.join(bad, "1"))),
+                          samples)
+            self.assertNotIn((key[0], lbl(model_path=os.path.join(bad, "1"), status="success")), samples)
 
     def test_disabled_or_absent(self):
         cfg = self.config("prometheus_config { enable: false }\n")

@@ -13,6 +13,7 @@ import base64
 import gzip
 import json
 import os
+import re
 import shutil
 import tempfile
 import unittest
@@ -462,6 +463,9 @@ class TypesRoundTrip(unittest.TestCase):
             ("s", "s_out", np.dtype(object)), ("img", "img_bytes", np.dtype(object)),
             ("t_bytes", "t_out", np.dtype(object))])
         identity_model(os.path.join(cls.tmp, "half"), [("h", "h_out", np.float16)])
+        identity_model(os.path.join(cls.tmp, "wide"), [
+            ("i16", "i16_out", np.int16), ("u32", "u32_out", np.uint32), ("u64", "u64_out", np.uint64)])
+        identity_model(os.path.join(cls.tmp, "u16"), [("w", "w_out", np.uint16)])
         identity_model(os.path.join(cls.tmp, "numbers"), [
             ("i8", "i8_out", np.int8), ("u8", "u8_out", np.uint8), ("f", "f_out", np.float32), ("i32", "i32_out", np.int32),
             ("d", "d_out", np.float64), ("b", "b_out", np.bool_), ("i64", "i64_out", np.int64)])
@@ -469,7 +473,9 @@ class TypesRoundTrip(unittest.TestCase):
         with open(path, "w") as f:
             f.write(model_config([("strings", os.path.join(cls.tmp, "strings"), ""),
                                   ("numbers", os.path.join(cls.tmp, "numbers"), ""),
-                                  ("half", os.path.join(cls.tmp, "half"), "")]))
+                                  ("half", os.path.join(cls.tmp, "half"), ""),
+                                  ("wide", os.path.join(cls.tmp, "wide"), ""),
+                                  ("u16", os.path.join(cls.tmp, "u16"), "")]))
         cls.server = tfs.Server(model_config_file=path, rest=True).start()
         cls.port = cls.server.rest_port
 
@@ -525,6 +531,51 @@ class TypesRoundTrip(unittest.TestCase):
         self.assertEqual(out["b_out"], [True, False])
         self.assertEqual(out["i64_out"], [-9223372036854775808, 9223372036854775807])
         self.assertEqual(out["i32_out"], [-2147483648, 2147483647])
+
+    def test_other_integer_dtypes(self):
+        # int16 goes through int_val, uint32 and uint64 through their own
+        # fields: full ranges round-trip; uint16 has no JSON conversion (501).
+        r = self.post("/v1/models/wide:predict", {"inputs": {
+            "i16": [-32768, 32767], "u32": [0, 4294967295], "u64": [0, 18446744073709551615]}})
+        self.assertEqual(r[0], 200, r[2])
+        self.assertEqual(json.loads(r[2])["outputs"], {
+            "i16_out": [-32768, 32767], "u32_out": [0, 4294967295], "u64_out": [0, 18446744073709551615]})
+        for name, value in (("u32", -1), ("u32", 4294967296), ("u64", -1), ("u64", 1.5)):
+            body = {"i16": [0], "u32": [0], "u64": [0]}
+            body[name] = [value]
+            r = self.post("/v1/models/wide:predict", {"inputs": body})
+            self.assertEqual(r[0], 400, (name, value, r[2]))
+        r = self.post("/v1/models/u16:predict", {"inputs": [1]})
+        self.assertEqual((r[0], r[2]), (501, error_body("Conversion of JSON Value: 1 to type: uint16")))
+
+    def test_float_printing(self):
+        # WriteDecimal of json_tensor.cc: absl::StrCat (six significant
+        # digits), max_digits10 when that does not read back, ".0" only when
+        # there is neither a '.' nor an exponent. Written out by hand (the
+        # smallest double reads back from its six digits, so they are kept).
+        floats = [9e-07, 1.0, 0.1, 100000.0, 1e16, 1.401298464324817e-45, 3.4028234663852886e38, -0.0, 16777216.0,
+                  0.3]
+        want_f = ["9e-07", "1.0", "0.1", "100000.0", "1e+16", "1.4013e-45", "3.40282347e+38", "-0.0",
+                  "16777216.0", "0.3"]
+        doubles = [9e-07, 1.0, 1 / 3, 123456789.0, 1e300, 5e-324, -2.5, 0.1 + 0.2]
+        want_d = ["9e-07", "1.0", "0.33333333333333331", "123456789.0", "1e+300", "4.94066e-324",
+                  "-2.5", "0.30000000000000004"]
+        n = len(floats)
+        r = self.post("/v1/models/numbers:predict", json.dumps({"inputs": {
+            "i8": [0] * n, "u8": [0] * n, "f": floats, "d": doubles + [0.0] * (n - len(doubles)), "b": [False] * n,
+            "i32": [0] * n, "i64": [0] * n}}))
+        self.assertEqual(r[0], 200, r[2])
+
+        def raw_list(alias):
+            m = re.search(rb'"' + alias.encode() + rb'": \[([^\]]*)\]', r[2])
+            return [t.decode() for t in re.split(rb"[,\s]+", m.group(1)) if t]
+
+        self.assertEqual(raw_list("f_out"), want_f)
+        self.assertEqual(raw_list("d_out")[:len(doubles)], want_d)
+        # The same numbers read back as the values sent.
+        out = json.loads(r[2])["outputs"]
+        self.assertEqual([np.float32(v) for v in out["f_out"]], [np.float32(x) for x in floats])
+        self.assertEqual(out["d_out"][:len(doubles)], doubles)
 
     def test_out_of_range_for_dtype(self):
         base = {"i8": [0], "u8": [0], "f": [0.0], "d": [0.0], "b": [False], "i64": [0], "i32": [0]}
