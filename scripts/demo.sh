@@ -39,6 +39,14 @@ for bin in "$build/plinth" "$build/plinth-cli"; do
   [ -x "$bin" ] || { echo "demo: $bin is not built; run: make" >&2; exit 1; }
 done
 
+# gRPC servers share a port (SO_REUSEPORT): a server already on it would answer
+# some of the demo's calls, so the demo wants the port to itself.
+if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  echo "demo: port $port is already in use (another plinth or TensorFlow Serving?); stop that server or choose" \
+       "another port: PLINTH_DEMO_PORT=<port> make demo" >&2
+  exit 1
+fi
+
 mkdir -p "$out_dir"
 out_png=$out_dir/faces.png
 log=$out_dir/plinth.log

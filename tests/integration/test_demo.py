@@ -107,6 +107,19 @@ class Demo(unittest.TestCase):
         self.assertEqual(len(p.stderr.strip().splitlines()), 5, p.stderr)  # the message and make's own line
         self.assertEqual(sorted(os.listdir(repo)), ["Makefile", "scripts"])  # nothing was built
 
+    def test_a_port_in_use_is_refused(self):
+        """gRPC servers share a port, so a server already there would answer the demo's calls."""
+        with socket.socket() as other:
+            other.bind(("127.0.0.1", 0))
+            other.listen()
+            port = other.getsockname()[1]
+            p = demo(clilib.MTCNN, self.tmp, port)
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.stdout, "")
+        self.assertEqual(p.stderr, "demo: port %d is already in use (another plinth or TensorFlow Serving?); stop that "
+                         "server or choose another port: PLINTH_DEMO_PORT=<port> make demo\n" % port)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "faces.png")))
+
     def test_other_model_dir(self):
         """MODEL_DIR may be any directory laid out like the default, e.g. a converted SavedModel."""
         converted = os.path.join(self.tmp, "converted")
