@@ -25,7 +25,10 @@ test: setup
 	@echo "== tests (AddressSanitizer + UndefinedBehaviorSanitizer build) =="
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
-demo: setup build
+# The model is checked first: without it there is nothing to set up or build for.
+demo:
+	@bash scripts/demo.sh --check-model "$(MODEL_DIR)"
+	@$(MAKE) --no-print-directory setup build
 	@bash scripts/demo.sh "$(MODEL_DIR)" "$(BUILD)"
 
 bench: setup build

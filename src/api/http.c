@@ -14,10 +14,12 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "api/http_internal.h"
 #include "base/log.h"
 
 struct pl_http_server {
     struct MHD_Daemon *daemon;
+    pl__http_watch *watch;
     pl_http_handler *handler;
     void *ctx;
     uint64_t max_body_bytes;
@@ -253,7 +255,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .method = method, .target = st->target, .body = st->body, .body_len = st->len, .conn_ = conn};
     pl_http_response resp = {.status = 200};
     pl_strbuf_init(&resp.body, 0);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    pl__http_watched watched;
+    bool watch = ci && ci->connect_fd != MHD_INVALID_SOCKET;
+    if (watch) {
+        pl__http_watch_add(s->watch, &watched, ci->connect_fd);
+        req.cancelled = &watched.cancelled;
+    }
     s->handler(s->ctx, &req, &resp);
+    if (watch) pl__http_watch_remove(s->watch, &watched);
     enum MHD_Result ret = send_reply(conn, &resp);
     pl_strbuf_deinit(&resp.body);
     /* The body is not needed any more; a keep-alive connection may sit idle. */
@@ -283,6 +293,11 @@ pl_status pl_http_start(const pl_http_options *opt, pl_http_handler *handler, vo
     s->max_body_bytes = opt->max_body_bytes;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = opt->num_threads > 0 ? (unsigned)opt->num_threads : (cpus > 0 ? (unsigned)cpus : 1);
+    pl_status wst = pl__http_watch_start((int)threads, &s->watch);
+    if (wst) {
+        free(s);
+        return wst;
+    }
 
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
                      MHD_USE_DUAL_STACK;
@@ -321,6 +336,7 @@ pl_status pl_http_start(const pl_http_options *opt, pl_http_handler *handler, vo
                                      MHD_OPTION_SOCK_ADDR, &addr4, MHD_OPTION_END);
     }
     if (!s->daemon) {
+        pl__http_watch_stop(s->watch);
         free(s);
         return pl_error(PL_UNAVAILABLE, "Couldn't bind to port %d", opt->port);
     }
@@ -339,5 +355,6 @@ void pl_http_stop(pl_http_server *s) {
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
     MHD_stop_daemon(s->daemon);
     if (fd != MHD_INVALID_SOCKET) close(fd);
+    pl__http_watch_stop(s->watch);
     free(s);
 }

@@ -18,6 +18,10 @@
  * so a small request costs no hand-off between threads. A handler that runs a
  * model blocks only the other connections of its own thread.
  *
+ * Client hang-ups: while a handler runs, a watcher thread notices the
+ * client closing its connection and sets the request's `cancelled` flag, so
+ * a model run can stop early instead of computing a reply nobody reads.
+ *
  * Bodies: a request whose body (as declared by Content-Length, or as it
  * arrives when chunked) is larger than `max_body_bytes` gets 413 without the
  * body being read, and its connection is closed. Bodies are kept in one
@@ -25,6 +29,7 @@
 #ifndef PL_API_HTTP_H
 #define PL_API_HTTP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,6 +54,10 @@ typedef struct pl_http_request {
     const char *target;       /* request target as sent: path and query, not percent-decoded */
     const char *body;         /* NUL-terminated: body[body_len] == 0 */
     size_t body_len;
+    /* Becomes non-zero when the client closes the connection while the
+     * handler runs (noticed within about 0.2 s, once the handler has run for
+     * 0.1 s); fit for pl_run_options.cancelled. NULL when not watched. */
+    const atomic_int *cancelled;
     void *conn_;              /* for pl_http_request_header */
 } pl_http_request;
 

@@ -60,8 +60,8 @@ pl_status pl_rest_read_monitoring_config(const char *path, pl_rest_options *opt)
     return st;
 }
 
-pl_run_options pl__rest_run_options(const pl__rest_ctx *ctx) {
-    pl_run_options run = {.deadline_ns = pl_clock_deadline_ns(ctx->opt.timeout_in_ms)};
+pl_run_options pl__rest_run_options(const pl__rest_ctx *ctx, const pl__rest_route *r) {
+    pl_run_options run = {.deadline_ns = pl_clock_deadline_ns(ctx->opt.timeout_in_ms), .cancelled = r->cancelled};
     return run;
 }
 
@@ -143,6 +143,7 @@ static void handle_v1(pl__rest_ctx *ctx, const pl_http_request *req, pl_http_res
         pl_http_response_header(resp, "Content-Type", "application/json");
         /* A path that fails to parse ends the call before any body is written. */
         st = pl__rest_parse_v1(req->method, req->target, &r);
+        r.cancelled = req->cancelled;
         if (!st) {
             st = dispatch_v1(ctx, req, &r, &resp->body);
             if (st) {

@@ -3,6 +3,7 @@
 #ifndef PL_API_REST_INTERNAL_H
 #define PL_API_REST_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -31,6 +32,7 @@ typedef struct pl__rest_route {
     int64_t version;
     char *label;         /* URL-decoded, or NULL */
     const char *api;     /* the request_latency "API" label: "predict", ... or "" */
+    const atomic_int *cancelled;  /* the request's client-hang-up flag, or NULL */
 } pl__rest_route;
 
 /* Matches a /v1 request as TF Serving's http_rest_api_util.cc does: its two
@@ -54,8 +56,9 @@ typedef struct pl__rest_ctx {
     char *prometheus_path;
 } pl__rest_ctx;
 
-/* Run options of one REST call: the --rest_api_timeout_in_ms deadline. */
-pl_run_options pl__rest_run_options(const pl__rest_ctx *ctx);
+/* Run options of one REST call: the --rest_api_timeout_in_ms deadline, and
+ * cancellation when the client hangs up. */
+pl_run_options pl__rest_run_options(const pl__rest_ctx *ctx, const pl__rest_route *r);
 
 /* ---- handlers; each fills `out` with the JSON reply body on success ---- */
 

@@ -50,7 +50,7 @@ pl_status pl__rest_predict(pl__rest_ctx *ctx, const pl__rest_route *r, const cha
             .input_aliases = (const char *const *)req.aliases,
             .inputs = req.tensors,
         };
-        pl_run_options run = pl__rest_run_options(ctx);
+        pl_run_options run = pl__rest_run_options(ctx, r);
         st = pl_serving_predict(lc.sv, sig, &run, &preq, &resp);
     }
     if (!st)
@@ -83,7 +83,7 @@ pl_status pl__rest_classify(pl__rest_ctx *ctx, const pl__rest_route *r, const ch
     pl_servable *sv;
     pl_examples in;
     PL_TRY(decode_examples(ctx, r, body, len, &ex, &sv, &in));
-    pl_run_options run = pl__rest_run_options(ctx);
+    pl_run_options run = pl__rest_run_options(ctx, r);
     pl_classify_response resp;
     pl_status st = pl_serving_classify(sv, ex.signature_name, &run, &in, &resp);
     if (!st) {
@@ -123,7 +123,7 @@ pl_status pl__rest_regress(pl__rest_ctx *ctx, const pl__rest_route *r, const cha
     pl_servable *sv;
     pl_examples in;
     PL_TRY(decode_examples(ctx, r, body, len, &ex, &sv, &in));
-    pl_run_options run = pl__rest_run_options(ctx);
+    pl_run_options run = pl__rest_run_options(ctx, r);
     pl_regress_response resp;
     pl_status st = pl_serving_regress(sv, ex.signature_name, &run, &in, &resp);
     if (!st) {

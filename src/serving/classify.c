@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "serving/internal.h"
+#include "base/clock.h"
+#include "serving/metrics.h"
 
 #define CLASSIFY_INPUTS "inputs"
 #define CLASSIFY_CLASSES "classes"
@@ -214,9 +216,11 @@ pl_status pl_serving_classify(pl_servable *sv, const char *signature_name, const
     if (classes) fetch[nf++] = classes->tensor_name;
     if (scores) fetch[nf++] = scores->tensor_name;
     pl_tensor *out[2] = {NULL, NULL};
+    int64_t start = pl_clock_now_ns();
     pl_status st = pl__servable_run(sv, run, 1, &in_name, &examples, nf, fetch, out);
     pl_tensor_unref(examples);
     if (st) return st;
+    pl_metrics_record_runtime_latency(sv->name, "Classify", PL_RUNTIME_TF1, (pl_clock_now_ns() - start) / 1000);
     return classify_result(input->num, classes ? out[0] : NULL, scores ? out[classes ? 1 : 0] : NULL, resp);
 }
 
@@ -234,9 +238,11 @@ pl_status pl_serving_regress(pl_servable *sv, const char *signature_name, const 
     PL_TRY(pl__examples_tensor(input, &examples));
     pl_tensor *out = NULL;
     const char *fetch = output->tensor_name;
+    int64_t start = pl_clock_now_ns();
     pl_status st = pl__servable_run(sv, run, 1, &in_name, &examples, 1, &fetch, &out);
     pl_tensor_unref(examples);
     if (st) return st;
+    pl_metrics_record_runtime_latency(sv->name, "Regress", PL_RUNTIME_TF1, (pl_clock_now_ns() - start) / 1000);
     return regress_result(input->num, out, resp);
 }
 
@@ -321,6 +327,7 @@ pl_status pl_serving_multi_inference(pl_servable *sv, const pl_run_options *run,
         for (int i = 0; i < num_inputs; i++) feeds[i] = examples;
         st = pl__servable_run(sv, run, num_inputs, inputs, feeds, num_fetches, fetches, fetched);
         if (st) num_fetches = 0;
+        else pl_metrics_record_example_count(tasks[0].model_name, input->num);
     }
     pl_tensor_unref(examples);
     for (int t = 0; !st && t < num_tasks; t++) {

@@ -26,6 +26,7 @@
 #ifndef PL_SERVING_METRICS_H
 #define PL_SERVING_METRICS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/status.h"
@@ -90,6 +91,13 @@ pl_status pl_metrics_prometheus(pl_metrics *r, pl_strbuf *out);
 
 /* ---- TensorFlow Serving's metrics (servables/tensorflow/util.cc), on the default registry ---- */
 
+/* Also registered, so that the page lists every metric TF Serving lists:
+ * /tensorflow/serving/request_log_count{model_name, status_code} (counts
+ * requests handed to a model's request logger; TF Serving's open-source build
+ * has no log collector to configure, so it stays without samples) and
+ * /tensorflow/serving/mlmd_map{model_name, version} (set only with session
+ * metadata enabled, which tensorflow_model_server leaves off). */
+
 #define PL_ENTRYPOINT_GRPC "GRPC"
 #define PL_ENTRYPOINT_REST "REST"
 
@@ -102,10 +110,22 @@ void pl_metrics_record_request_count(const char *model_name, pl_code code);
 void pl_metrics_record_request_latency(const char *model_name, const char *api, const char *entrypoint,
                                        int64_t usec);
 /* /tensorflow/serving/runtime_latency{model_name, API, runtime} in µs: the
- * time spent running the model. */
+ * time a successful Predict, Classify or Regress spends running the model
+ * (with batching: waiting in the queue too), from gRPC and REST alike. API is
+ * "Predict"/"Classify"/"Regress"; runtime is PL_RUNTIME_TF1, the label TF
+ * Serving gives its Session-based runtime. */
+#define PL_RUNTIME_TF1 "TF1"
 void pl_metrics_record_runtime_latency(const char *model_name, const char *api, const char *runtime,
                                        int64_t usec);
-/* /tensorflow/serving/request_example_counts and ..._count_total{model}. */
+/* /tensorflow/serving/request_example_counts and ..._count_total{model}: the
+ * examples of a MultiInference whose run succeeded (TF Serving counts them
+ * there only, not for Classify or Regress). */
 void pl_metrics_record_example_count(const char *model_name, int64_t count);
+
+/* TensorFlow's /tensorflow/cc/saved_model/load_attempt_count{model_path,
+ * status} ("success" or "fail") and load_latency{model_path} (µs, summed,
+ * failed loads included): one SavedModel load attempt of a version
+ * directory. */
+void pl_metrics_record_saved_model_load(const char *export_dir, bool ok, int64_t usec);
 
 #endif

@@ -1,5 +1,6 @@
-/* TensorFlow Serving's request metrics (servables/tensorflow/util.cc) on the
- * process-wide registry: the same names, help texts, labels and buckets, so
+/* TensorFlow Serving's request metrics (servables/tensorflow/util.cc,
+ * core/request_logger.cc, machine_learning_metadata.cc) on the process-wide
+ * registry: the same names, help texts, labels and buckets, so
  * dashboards built for TF Serving read plinth unchanged (spec/tfs-api.md 1g). */
 #include <pthread.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 static pl_metrics *default_registry;
 static pl_metric *request_count, *request_latency, *runtime_latency, *example_counts, *example_count_total;
+static pl_metric *load_attempt_count, *load_latency;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void create_default(void) {
@@ -39,6 +41,25 @@ static void create_default(void) {
                                           example_buckets);
     example_count_total = pl_metrics_counter(r, "/tensorflow/serving/request_example_count_total",
                                              "The total number of tensorflow.Examples.", 1, model_label);
+
+    static const char *const log_labels[] = {"model_name", "status_code"};
+    pl_metrics_counter(r, "/tensorflow/serving/request_log_count",
+                       "The total number of requests logged from the model server sliced down by model_name and "
+                       "status code.",
+                       2, log_labels);
+    static const char *const mlmd_labels[] = {"model_name", "version"};
+    pl_metrics_gauge(r, "/tensorflow/serving/mlmd_map", "Mapping for ML Metadata UUID to model_name and version.", 2,
+                     mlmd_labels);
+
+    /* TensorFlow's SavedModel loader (cc/saved_model/loader.cc). */
+    static const char *const load_labels[] = {"model_path", "status"};
+    load_attempt_count = pl_metrics_counter(r, "/tensorflow/cc/saved_model/load_attempt_count",
+                                            "The number of times a SavedModel was successfully loaded.", 2,
+                                            load_labels);
+    static const char *const path_label[] = {"model_path"};
+    load_latency = pl_metrics_counter(r, "/tensorflow/cc/saved_model/load_latency",
+                                      "Latency in microseconds for SavedModels that were successfully loaded.", 1,
+                                      path_label);
     default_registry = r;
 }
 
@@ -72,4 +93,12 @@ void pl_metrics_record_example_count(const char *model_name, int64_t count) {
     const char *values[] = {model_name ? model_name : ""};
     pl_metric_observe(example_counts, values, (double)count);
     pl_metric_add(example_count_total, values, count);
+}
+
+void pl_metrics_record_saved_model_load(const char *export_dir, bool ok, int64_t usec) {
+    pl_metrics_default();
+    const char *path = export_dir ? export_dir : "";
+    const char *values[] = {path, ok ? "success" : "fail"};
+    pl_metric_add(load_attempt_count, values, 1);
+    pl_metric_add(load_latency, &path, usec > 0 ? usec : 0);
 }

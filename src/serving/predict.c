@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "serving/internal.h"
+#include "base/clock.h"
 #include "base/sort.h"
+#include "serving/metrics.h"
 
 pl_status pl_serving_predict_signature(const pl_servable *sv, const char *signature_name,
                                        const pl_signature **out) {
@@ -213,8 +215,10 @@ pl_status pl_serving_predict(pl_servable *sv, const pl_signature *sig, const pl_
         pl_run_options taking = run ? *run : (pl_run_options){0};
         taking.take_feeds = true;
         resp->num_outputs = nout_max;
+        int64_t start = pl_clock_now_ns();
         st = pl__servable_run(sv, &taking, nin, feed_names, feeds, nout_max, fetch_names, resp->outputs);
         if (st) resp->num_outputs = 0;  /* nothing was returned */
+        else pl_metrics_record_runtime_latency(sv->name, "Predict", PL_RUNTIME_TF1, (pl_clock_now_ns() - start) / 1000);
         memset(owned, 0, (size_t)nin);
     }
     for (int j = 0; j < nin; j++)

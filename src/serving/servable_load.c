@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "base/clock.h"
 #include "base/file.h"
 #include "base/log.h"
 #include "serving/internal.h"
+#include "serving/metrics.h"
 
 /* GetPerModelBatchingParams: the version's own file, or no batching at all. */
 static pl_status version_batching_params(pl_serving *s, const char *path, pl_batching_params *p, bool *batched) {
@@ -46,6 +48,19 @@ static pl_status attach_batching(pl_serving *s, pl_servable *sv, const char *pat
     return st;
 }
 
+/* TensorFlow's MaybeSavedModelDirectory: what its SavedModel loader, and so
+ * its load metrics, would handle. */
+static bool is_saved_model(const char *path) {
+    bool found = false;
+    for (int i = 0; i < 2 && !found; i++) {
+        char *file = pl_path_join(path, i ? "saved_model.pbtxt" : "saved_model.pb");
+        struct stat sb;
+        found = file && stat(file, &sb) == 0;
+        free(file);
+    }
+    return found;
+}
+
 void pl__servable_unload(pl_serving *s, pl_servable *sv) {
     pl__servable_batching_free(sv->batching);
     sv->batching = NULL;
@@ -63,7 +78,12 @@ pl_status pl__servable_load(pl_serving *s, const char *name, int64_t version, co
     sv->version = version;
     sv->name = pl__strdup(name);
     pl_status st = sv->name ? NULL : pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-    if (!st) st = s->opt.loader.load(s->opt.loader.ctx, path, &sv->model);
+    if (!st) {
+        bool saved_model = is_saved_model(path);
+        int64_t start = pl_clock_now_ns();
+        st = s->opt.loader.load(s->opt.loader.ctx, path, &sv->model);
+        if (saved_model) pl_metrics_record_saved_model_load(path, !st, (pl_clock_now_ns() - start) / 1000);
+    }
     if (!st) st = attach_batching(s, sv, path);
     if (!st && s->opt.enable_model_warmup) st = pl__warmup_run(sv, path, s->opt.warmup_iterations);
     if (st) {

@@ -151,6 +151,45 @@ class Cli(unittest.TestCase):
         # Away from the faces, the picture is the input, re-encoded losslessly.
         np.testing.assert_array_equal(drawn[-50:, -50:], orig[-50:, -50:])
 
+    def test_detect_options_reach_the_model_and_jpeg_output(self):
+        """--min-size, --thresholds and --factor are sent as the model's inputs: the faces equal a grpcio
+        Predict with the same values. The picture is drawn as JPEG when OUT ends in .jpg."""
+        out_jpg = os.path.join(self.tmp, "faces.jpg")
+        doc = run_json("--server", self.addr, "detect", "mtcnn", clilib.TEST_IMAGE, "-o", out_jpg, "--min-size", "80",
+                       "--thresholds", "0.7,0.8,0.9", "--factor", "0.6")
+        req = predict_pb2.PredictRequest()
+        req.model_spec.name = "mtcnn"
+        add_float(req, "input", cv2.imread(clilib.TEST_IMAGE).astype(np.float32))
+        add_float(req, "min_size", np.float32(80))
+        add_float(req, "thresholds", np.array([0.7, 0.8, 0.9], np.float32))
+        add_float(req, "factor", np.float32(0.6))
+        res = self.server.predict_stub().Predict(req, timeout=60)
+        want = {k: np.frombuffer(t.tensor_content, np.float32) if t.tensor_content
+                else np.array(t.float_val, np.float32) for k, t in res.outputs.items()}
+        self.assertEqual(len(doc["faces"]), len(want["prob"]))
+        self.assertNotEqual(len(want["prob"]), 6)  # other values than the defaults give other faces
+        for key in ("box", "prob", "landmarks"):
+            got = np.array([f[key] for f in doc["faces"]], np.float32).ravel()
+            np.testing.assert_array_equal(got, want[key], key)
+        with open(out_jpg, "rb") as f:
+            self.assertEqual(f.read(3), b"\xff\xd8\xff")
+        self.assertEqual(cv2.imread(out_jpg).shape, cv2.imread(clilib.TEST_IMAGE).shape)
+
+    def test_detect_draws_landmarks_and_scores(self):
+        out_png = os.path.join(self.tmp, "marks.png")
+        doc = run_json("--server", self.addr, "detect", "mtcnn", clilib.TEST_IMAGE, "-o", out_png)
+        drawn = cv2.imread(out_png)
+        for f in doc["faces"]:
+            # The five landmarks (five y, then five x) are red dots.
+            for y, x in zip(f["landmarks"][:5], f["landmarks"][5:]):
+                self.assertEqual(list(drawn[int(round(y)), int(round(x))]), [0, 0, 255], (x, y))
+            # The score is written in black on a green label just above the box.
+            y1, x1 = int(round(f["box"][0])), int(round(f["box"][1]))
+            label = drawn[max(y1 - 20, 0):max(y1 - 20, 0) + 18, x1:x1 + 5 * 12]
+            colours = {tuple(int(c) for c in px) for row in label for px in row}
+            self.assertIn((0, 220, 0), colours)
+            self.assertIn((0, 0, 0), colours)
+
     def test_detect_text_output(self):
         out_png = os.path.join(self.tmp, "faces2.png")
         code, out, err = self.cli("detect", "mtcnn", clilib.TEST_IMAGE, "-o", out_png)
@@ -193,6 +232,33 @@ class Cli(unittest.TestCase):
             g.write(f.read(300))
         code, out, err = self.cli("detect", "mtcnn", truncated)
         self.assert_one_line_error(code, out, err, truncated)
+        garbage = os.path.join(self.tmp, "garbage.jpg")  # a JPEG start marker, then no image
+        with open(garbage, "wb") as f:
+            f.write(b"\xff\xd8\xff\xe0 this is not a picture")
+        code, out, err = self.cli("detect", "mtcnn", garbage)
+        self.assert_one_line_error(code, out, err, garbage + ": not a readable JPEG")
+        code, out, err = self.cli("detect", "mtcnn", self.tmp)
+        self.assert_one_line_error(code, out, err, "cannot read picture %s: Is a directory" % self.tmp)
+
+    def test_a_jpeg_cut_short_is_used_as_decoded_without_chatter(self):
+        """libjpeg decodes what is there (the rest grey), as cv2.imread does; its warning is not printed."""
+        whole = os.path.join(self.tmp, "whole.jpg")
+        cv2.imwrite(whole, cv2.imread(clilib.TEST_IMAGE))
+        cut = os.path.join(self.tmp, "cut.jpg")
+        with open(whole, "rb") as f, open(cut, "wb") as g:
+            data = f.read()
+            g.write(data[:len(data) * 2 // 3])
+        code, out, err = self.cli("--json", "detect", "mtcnn", cut, "-o", os.path.join(self.tmp, "cut.png"))
+        self.assertEqual(code, 0, err)
+        self.assertEqual(err, "")
+        self.assertTrue(json.loads(out)["faces"])
+
+    def test_multi_line_server_errors_print_as_one_line(self):
+        """TensorFlow's messages continue on a second line ("\\n\\t [[{{node ...}}]]"); the CLI joins them."""
+        code, out, err = self.cli("predict", "mtcnn", "--input", "input=[1, 2]", "--input", "min_size=40",
+                                  "--input", "thresholds=[0.6, 0.7, 0.7]", "--input", "factor=0.709")
+        self.assert_one_line_error(code, out, err, " [[{{node ")
+        self.assertNotIn("\t", err)
 
     def test_detect_with_a_model_that_is_not_a_face_detector(self):
         code, out, err = self.cli("detect", "half_plus_two", clilib.TEST_IMAGE, "-o", os.path.join(self.tmp, "x.png"))

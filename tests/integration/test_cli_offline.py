@@ -17,6 +17,8 @@ import tfs
 from clilib import run, run_json
 from graphlib import graph, node, placeholder
 from tensorflow.core.framework import graph_pb2
+from tensorflow.core.framework import tensor_pb2
+from tensorflow.core.framework import tensor_shape_pb2
 from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2
 from tensorflow_serving.apis import predict_pb2
@@ -152,8 +154,11 @@ class Convert(unittest.TestCase):
         return sm
 
     def test_layout_and_protobuf(self):
+        # TensorFlow's SavedModelBuilder creates variables/ even for a graph with no variables (its Saver then
+        # writes nothing into it), and assets/ only for assets.
         self.assertEqual(sorted(os.listdir(self.out)), ["1"])
-        self.assertEqual(os.listdir(os.path.join(self.out, "1")), ["saved_model.pb"])
+        self.assertEqual(sorted(os.listdir(os.path.join(self.out, "1"))), ["saved_model.pb", "variables"])
+        self.assertEqual(os.listdir(os.path.join(self.out, "1", "variables")), [])
         self.assertIn("wrote %s/1/saved_model.pb" % self.out, self.stdout)
         sm = self.saved_model()
         self.assertEqual(sm.saved_model_schema_version, 1)
@@ -163,6 +168,56 @@ class Convert(unittest.TestCase):
         self.assertEqual(mg.graph_def.SerializeToString(), read_graph(clilib.MTCNN_PB).SerializeToString())
         self.assertEqual(list(mg.signature_def), ["serving_default"])
         self.assertFalse(mg.HasField("saver_def"))
+
+    def test_what_tensorflow_serving_reads(self):
+        """The steps of TensorFlow's LoadSavedModel (tensorflow/cc/saved_model/reader.cc and loader.cc) and of
+        TensorFlow Serving's Predict, replayed on the written file."""
+        sm = self.saved_model()
+        # ReadSavedModel, FindMetaGraphDef: one meta graph whose tag set is exactly {"serve"}.
+        self.assertEqual(sm.saved_model_schema_version, 1)
+        found = [mg for mg in sm.meta_graphs if set(mg.meta_info_def.tags) == {"serve"}]
+        self.assertEqual(len(found), 1)
+        mg = found[0]
+        self.assertFalse(mg.HasField("object_graph_def"))  # a TF1 SavedModel: the graph goes into a session
+        # ValidateSavedTensors: each "value" tensor has a fully defined shape, and no Const lacks one.
+        for n in mg.graph_def.node:
+            if "value" in n.attr and n.attr["value"].HasField("tensor"):
+                shape = n.attr["value"].tensor.tensor_shape
+                self.assertFalse(shape.unknown_rank, n.name)
+                self.assertTrue(all(d.size >= 0 for d in shape.dim), n.name)
+            else:
+                self.assertNotEqual(n.op, "Const", n.name)
+        # RunRestore: no saver_def and no variables/variables.index, so nothing is restored.
+        self.assertFalse(mg.HasField("saver_def"))
+        self.assertFalse(os.path.exists(os.path.join(self.out, "1", "variables", "variables.index")))
+        # GetInitOp, GetAssetFileDefs: no init op (signature or collection) and no assets.
+        self.assertNotIn("__saved_model_init_op", mg.signature_def)
+        self.assertEqual(len(mg.collection_def), 0)
+        self.assertEqual(len(mg.asset_file_def), 0)
+        # stripped_default_attrs unset: the loader adds no default attributes beyond what Session::Create does.
+        self.assertFalse(mg.meta_info_def.stripped_default_attrs)
+
+        # Predict: serving_default with the predict method, and each TensorInfo as build_tensor_info gives it
+        # after the graph is imported: the tensor's name and dtype, and for a Placeholder its shape attribute
+        # (which a graph older than producer 22 reads as unknown when it has no dimensions).
+        sig = mg.signature_def["serving_default"]
+        self.assertEqual(sig.method_name, "tensorflow/serving/predict")
+        nodes = {n.name: n for n in mg.graph_def.node}
+        self.assertEqual(sorted(sig.inputs), sorted(n.name for n in mg.graph_def.node if n.op == "Placeholder"))
+        self.assertEqual(sorted(sig.outputs), ["box", "landmarks", "prob"])
+        producer = mg.graph_def.versions.producer
+        for alias, info in list(sig.inputs.items()) + list(sig.outputs.items()):
+            n = nodes[alias]
+            self.assertEqual(info.WhichOneof("encoding"), "name")
+            self.assertEqual(info.name, alias + ":0")
+            self.assertEqual(info.dtype, n.attr["dtype" if n.op == "Placeholder" else "T"].type, alias)
+        unknown = tensor_shape_pb2.TensorShapeProto(unknown_rank=True)
+        for alias, info in sig.inputs.items():
+            shape = nodes[alias].attr["shape"].shape
+            self.assertEqual(info.tensor_shape, unknown if producer <= 21 and not shape.dim else shape, alias)
+        self.assertEqual(sig.inputs["input"].tensor_shape,
+                         tensor_shape_pb2.TensorShapeProto(dim=[{"size": -1}, {"size": -1}, {"size": 3}]))
+        self.assertEqual(sig.inputs["min_size"].tensor_shape, unknown)
 
     def test_signature_is_the_one_plinth_derives(self):
         with tfs.Server(model_name="mtcnn", model_path=clilib.MTCNN) as s:
@@ -182,9 +237,16 @@ class Convert(unittest.TestCase):
                     '  config { name: "converted" base_path: "%s" model_platform: "tensorflow" } }\n'
                     % (clilib.MTCNN, self.out))
         img = cv2.imread(clilib.TEST_IMAGE).astype(np.float32)
-        outs = {}
+        outs, sigs = {}, {}
         with tfs.Server(model_config_file=config) as s:
             for name in ("frozen", "converted"):
+                meta_req = get_model_metadata_pb2.GetModelMetadataRequest()
+                meta_req.model_spec.name = name
+                meta_req.metadata_field.append("signature_def")
+                meta = s.predict_stub().GetModelMetadata(meta_req, timeout=10)
+                self.assertEqual((meta.model_spec.name, meta.model_spec.version.value), (name, 1))
+                sigs[name] = get_model_metadata_pb2.SignatureDefMap()
+                meta.metadata["signature_def"].Unpack(sigs[name])
                 req = predict_pb2.PredictRequest()
                 req.model_spec.name = name
                 for key, value in (("input", img), ("min_size", np.float32(40)),
@@ -200,6 +262,10 @@ class Convert(unittest.TestCase):
                 outs[name] = {k: v.SerializeToString() for k, v in res.outputs.items()}
         self.assertEqual(sorted(outs["converted"]), ["box", "landmarks", "prob"])
         self.assertEqual(outs["converted"], outs["frozen"])
+        self.assertEqual(list(sigs["converted"].signature_def), ["serving_default"])
+        self.assertEqual(sigs["converted"], sigs["frozen"])
+        prob = tensor_pb2.TensorProto.FromString(outs["converted"]["prob"])
+        self.assertEqual([d.size for d in prob.tensor_shape.dim], [6])  # the six faces of the test picture
 
     def test_refuses_to_overwrite_and_force_replaces(self):
         code, out, err = run("convert", clilib.MTCNN_PB, self.out)
@@ -211,7 +277,17 @@ class Convert(unittest.TestCase):
         code, out, err = run("convert", clilib.MTCNN_PB, other, "--version", "7", "--force")
         self.assertEqual(code, 0, err)
         self.assertEqual(sorted(os.listdir(other)), ["7"])
-        self.assertEqual(os.listdir(os.path.join(other, "7")), ["saved_model.pb"])
+        self.assertEqual(sorted(os.listdir(os.path.join(other, "7"))), ["saved_model.pb", "variables"])
+        # A version directory holding more than convert wrote is not deleted.
+        with open(os.path.join(other, "7", "variables", "variables.index"), "wb") as f:
+            f.write(b"kept")
+        code, out, err = run("convert", clilib.MTCNN_PB, other, "--version", "7", "--force")
+        self.assertEqual(code, 1)
+        self.assertEqual(err.strip(), "plinth-cli: cannot replace %s: it holds more than a converted frozen graph"
+                         % os.path.join(other, "7"))
+        self.assertEqual(sorted(os.listdir(os.path.join(other, "7"))), ["saved_model.pb", "variables"])
+        self.assertEqual(os.listdir(os.path.join(other, "7", "variables")), ["variables.index"])
+        self.assertEqual(sorted(os.listdir(other)), ["7"])  # the half-written version is gone
 
     def test_refuses_a_saved_model_and_bad_input(self):
         code, out, err = run("convert", os.path.join(self.out, "1"), os.path.join(self.tmp, "again"))
@@ -229,6 +305,27 @@ class Convert(unittest.TestCase):
         self.assertEqual(code, 1)
         self.assertIn("Op type not registered 'NoSuchOp'", err)
         self.assertEqual(len(err.strip().splitlines()), 1, err)
+
+    def test_refuses_constants_tensorflow_would_refuse(self):
+        """TensorFlow's loader (ValidateSavedTensors) rejects a Const without a value or with a partly known
+        shape; convert does not write such a SavedModel."""
+        no_value = graph([placeholder("x", np.float32), node("c", "Const", [], dtype=np.float32),
+                          node("y", "Add", ["x", "c"], T=np.float32)])
+        partial = graph([placeholder("x", np.float32), node("c", "Const", [], dtype=np.float32),
+                         node("y", "Add", ["x", "c"], T=np.float32)])
+        t = partial.node[1].attr["value"].tensor
+        t.dtype = 1
+        t.tensor_shape.dim.add().size = -1
+        for name, g in (("no_value", no_value), ("partial", partial)):
+            path = os.path.join(self.tmp, name + ".pb")
+            with open(path, "wb") as f:
+                f.write(g.SerializeToString())
+            outdir = os.path.join(self.tmp, name)
+            code, out, err = run("convert", path, outdir)
+            self.assertEqual(code, 1, name)
+            self.assertEqual(len(err.strip().splitlines()), 1, err)
+            self.assertIn("[[{{node c}}]]", err)
+            self.assertFalse(os.path.exists(os.path.join(outdir, "1")), name)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ import cv2
 import clilib
 import tfs
 
-SCRIPT = os.path.join(os.environ.get("PLINTH_SOURCE", "."), "scripts", "demo.sh")
+SOURCE = os.environ.get("PLINTH_SOURCE", ".")
+SCRIPT = os.path.join(SOURCE, "scripts", "demo.sh")
 
 
 def demo(model_dir, out_dir, port):
@@ -63,16 +64,60 @@ class Demo(unittest.TestCase):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(("127.0.0.1", port))
 
+    def assert_says_where_the_model_comes_from(self, message, model_dir):
+        self.assertTrue(message.startswith("demo: no MTCNN model in '%s'" % model_dir), message)
+        self.assertIn("mtcnn.pb of https://github.com/blaueck/tf-mtcnn (MIT licence)", message)
+        self.assertIn("put it at %s/1/mtcnn.pb" % model_dir, message)
+        self.assertIn("or put it at <dir>/1/mtcnn.pb and run: make demo MODEL_DIR=<dir>", message)
+
     def test_without_a_model_says_where_it_comes_from(self):
         missing = os.path.join(self.tmp, "no-model")
         p = demo(missing, self.tmp, tfs.free_port())
         self.assertEqual(p.returncode, 1)
         self.assertEqual(p.stdout, "")
-        self.assertIn("no MTCNN model in '%s'" % missing, p.stderr)
-        self.assertIn("https://github.com/blaueck/tf-mtcnn", p.stderr)
-        self.assertIn("MIT", p.stderr)
-        self.assertIn("<dir>/1/mtcnn.pb", p.stderr)
-        self.assertIn("make demo MODEL_DIR=<dir>", p.stderr)
+        self.assert_says_where_the_model_comes_from(p.stderr, missing)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "faces.png")))
+
+    def make_demo(self, cwd, *args):
+        env = {k: v for k, v in os.environ.items() if k not in ("PLINTH_SHARED", "MAKEFLAGS", "MAKELEVEL")}
+        return subprocess.run(["make", "--no-print-directory", "demo", *args], cwd=cwd, capture_output=True,
+                              text=True, env=env, timeout=60)
+
+    def test_make_demo_with_a_missing_model_dir_stops_before_building(self):
+        missing = os.path.join(self.tmp, "nonexistent")
+        p = self.make_demo(SOURCE, "MODEL_DIR=" + missing, "BUILD=" + os.path.join(self.tmp, "build"))
+        self.assertNotEqual(p.returncode, 0)
+        self.assertEqual(p.stdout, "")  # no setup or build output before the message
+        lines = p.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 5, p.stderr)  # the message, then make's own line
+        self.assert_says_where_the_model_comes_from("\n".join(lines[:-1]), missing)
+        self.assertRegex(lines[-1], r"^make: \*\*\* \[.*demo\] Error 1$")
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "build")))
+
+    def test_make_demo_without_the_shared_directory(self):
+        """A checkout with no ../shared next to it: the default MODEL_DIR is missing."""
+        repo = os.path.join(self.tmp, "checkout", "plinth")
+        os.makedirs(os.path.join(repo, "scripts"))
+        shutil.copy(os.path.join(SOURCE, "Makefile"), repo)
+        shutil.copy(SCRIPT, os.path.join(repo, "scripts"))
+        p = self.make_demo(repo)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertEqual(p.stdout, "")
+        self.assert_says_where_the_model_comes_from(p.stderr, "../shared/models/mtcnn")
+        self.assertEqual(len(p.stderr.strip().splitlines()), 5, p.stderr)  # the message and make's own line
+        self.assertEqual(sorted(os.listdir(repo)), ["Makefile", "scripts"])  # nothing was built
+
+    def test_a_port_in_use_is_refused(self):
+        """gRPC servers share a port, so a server already there would answer the demo's calls."""
+        with socket.socket() as other:
+            other.bind(("127.0.0.1", 0))
+            other.listen()
+            port = other.getsockname()[1]
+            p = demo(clilib.MTCNN, self.tmp, port)
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.stdout, "")
+        self.assertEqual(p.stderr, "demo: port %d is already in use (another plinth or TensorFlow Serving?); stop that "
+                         "server or choose another port: PLINTH_DEMO_PORT=<port> make demo\n" % port)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "faces.png")))
 
     def test_other_model_dir(self):

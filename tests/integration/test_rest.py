@@ -13,6 +13,7 @@ import base64
 import gzip
 import json
 import os
+import re
 import shutil
 import tempfile
 import unittest
@@ -28,6 +29,63 @@ MONITORING = tfs.testdata("monitoring_config.txt")
 
 STATUS_123 = (b'{\n "model_version_status": [\n  {\n   "version": "123",\n   "state": "AVAILABLE",\n'
               b'   "status": {\n    "error_code": "OK",\n    "error_message": ""\n   }\n  }\n ]\n}\n')
+
+
+# Field numbers of the messages in a GetModelMetadata reply. protobuf's
+# MessageToJsonString (json/internal/unparser.cc, the printer of the protobuf
+# versions whose JsonPrintOptions have always_print_fields_with_no_presence,
+# which ToJsonString sets) writes a message's fields sorted by number, a oneof
+# member such as ModelSpec.version or TensorInfo.name among them.
+PROTO_FIELDS = {
+    "ModelSpec": {"name": 1, "version": 2, "signature_name": 3, "version_label": 4},
+    "SignatureDefMap": {"signature_def": 1},
+    "SignatureDef": {"inputs": 1, "outputs": 2, "method_name": 3, "defaults": 4},
+    "TensorInfo": {"name": 1, "dtype": 2, "tensor_shape": 3, "coo_sparse": 4, "composite_tensor": 5},
+    "TensorShapeProto": {"dim": 2, "unknown_rank": 3},
+    "Dim": {"size": 1, "name": 2},
+}
+# The message type of each field's value (map fields: of each map value).
+PROTO_TYPES = {("SignatureDefMap", "signature_def"): "SignatureDef", ("SignatureDef", "inputs"): "TensorInfo",
+               ("SignatureDef", "outputs"): "TensorInfo", ("SignatureDef", "defaults"): "TensorProto",
+               ("TensorInfo", "tensor_shape"): "TensorShapeProto", ("TensorShapeProto", "dim"): "Dim"}
+PROTO_MAPS = {("SignatureDefMap", "signature_def"), ("SignatureDef", "inputs"), ("SignatureDef", "outputs"),
+              ("SignatureDef", "defaults")}
+
+
+def proto_json(value, msg, depth=0, is_map=False):
+    """protobuf's JsonWriter with add_whitespace: a newline and one space per
+    level before every member, ": " after keys, {} and [] when empty."""
+    pad = "\n" + " " * (depth + 1)
+    end = "\n" + " " * depth
+    if isinstance(value, dict):
+        if is_map:
+            keys, types = list(value), [msg] * len(value)
+        else:
+            keys = sorted(value, key=lambda k: PROTO_FIELDS[msg][k])
+            types = [PROTO_TYPES.get((msg, k)) for k in keys]
+        if not keys:
+            return "{}"
+        parts = []
+        for k, t in zip(keys, types):
+            sub_map = not is_map and (msg, k) in PROTO_MAPS
+            parts.append(pad + json.dumps(k) + ": " + proto_json(value[k], t, depth + 1, sub_map))
+        return "{" + ",".join(parts) + end + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        return "[" + ",".join(pad + proto_json(v, msg, depth + 1) for v in value) + end + "]"
+    return json.dumps(value)
+
+
+def metadata_body(golden, map_order):
+    """ToJsonString(GetModelMetadataResponse) of http_rest_api_util.cc: the
+    model spec and the SignatureDefMap printed apart (each ending in a
+    newline) and joined by hand. `map_order` gives the order of the
+    signature map, which protobuf leaves unspecified."""
+    sigs = golden["metadata"]["signature_def"]["signature_def"]
+    ordered = {"signature_def": {k: sigs[k] for k in map_order}}
+    return ('{\n"model_spec":' + proto_json(golden["model_spec"], "ModelSpec") + "\n" +
+            ',\n"metadata": {"signature_def": ' + proto_json(ordered, "SignatureDefMap") + "\n" + "}\n}\n").encode()
 
 
 def tfs_float(v):
@@ -116,10 +174,20 @@ class HalfPlusTwo(unittest.TestCase):
         with open(tfs.testdata("half_plus_two_model_metadata.json")) as f:
             golden = json.load(f)
         self.assertEqual(json.loads(r[2]), golden)
-        # ToJsonString joins the pieces by hand.
-        self.assertTrue(r[2].startswith(b'{\n"model_spec":{\n "name": "default",\n'), r[2][:60])
-        self.assertIn(b'\n}\n,\n"metadata": {"signature_def": {\n "signature_def": {\n', r[2])
-        self.assertTrue(r[2].endswith(b"\n}\n}\n}\n"))
+        # Byte for byte: the golden content as today's protobuf prints it
+        # (fields by number, so "version" before "signature_name" and "name"
+        # before "dtype", unlike the older printer that wrote the golden file),
+        # joined as ToJsonString joins it.
+        order = list(json.loads(r[2])["metadata"]["signature_def"]["signature_def"])
+        self.assertEqual(sorted(order), sorted(golden["metadata"]["signature_def"]["signature_def"]))
+        self.assertEqual(r[2], metadata_body(golden, order))
+        self.assertTrue(r[2].startswith(b'{\n"model_spec":{\n "name": "default",\n "version": "123",\n'
+                                        b' "signature_name": ""\n}\n,\n"metadata": {"signature_def": {\n'
+                                        b' "signature_def": {\n'), r[2][:120])
+        self.assertIn(b'\n     "name": "x:0",\n     "dtype": "DT_FLOAT",\n     "tensor_shape": {\n      "dim": [\n', r[2])
+        self.assertIn(b'\n     "tensor_shape": {\n      "dim": [],\n      "unknown_rank": true\n     }\n', r[2])
+        self.assertIn(b'\n   "method_name": "tensorflow/serving/predict",\n   "defaults": {}\n  }', r[2])
+        self.assertTrue(r[2].endswith(b"\n  }\n }\n}\n}\n}\n"))
         self.assertEqual(json.loads(call(self.port, "GET", "/v1/models/default/versions/123/metadata")[2]), golden)
 
     def test_prometheus_endpoint(self):
@@ -331,8 +399,15 @@ class VersionsLabelsCors(unittest.TestCase):
         for v in ("123", "124"):
             r = self.post("/v1/models/half/versions/%s:predict" % v, {"instances": [[2.0]]})
             self.assertEqual((r[0], json.loads(r[2])), (200, {"predictions": [[3.0]]}))
-            meta = json.loads(call(self.port, "GET", "/v1/models/half/versions/%s/metadata" % v)[2])
+            body = call(self.port, "GET", "/v1/models/half/versions/%s/metadata" % v)[2]
+            meta = json.loads(body)
             self.assertEqual(meta["model_spec"], {"name": "half", "signature_name": "", "version": v})
+            # TF Serving's golden reply for this model, byte for byte.
+            with open(tfs.testdata("saved_model_half_plus_two_2_versions_metadata.json")) as f:
+                golden = json.load(f)
+            golden["model_spec"].update(name="half", version=v)
+            self.assertEqual(meta, golden)
+            self.assertEqual(body, metadata_body(golden, list(meta["metadata"]["signature_def"]["signature_def"])))
         r = self.post("/v1/models/half/versions/125:predict", {"instances": [[2.0]]})
         self.assertEqual((r[0], r[2]), (404, error_body("Servable not found for request: Specific(half, 125)")))
 
@@ -388,6 +463,9 @@ class TypesRoundTrip(unittest.TestCase):
             ("s", "s_out", np.dtype(object)), ("img", "img_bytes", np.dtype(object)),
             ("t_bytes", "t_out", np.dtype(object))])
         identity_model(os.path.join(cls.tmp, "half"), [("h", "h_out", np.float16)])
+        identity_model(os.path.join(cls.tmp, "wide"), [
+            ("i16", "i16_out", np.int16), ("u32", "u32_out", np.uint32), ("u64", "u64_out", np.uint64)])
+        identity_model(os.path.join(cls.tmp, "u16"), [("w", "w_out", np.uint16)])
         identity_model(os.path.join(cls.tmp, "numbers"), [
             ("i8", "i8_out", np.int8), ("u8", "u8_out", np.uint8), ("f", "f_out", np.float32), ("i32", "i32_out", np.int32),
             ("d", "d_out", np.float64), ("b", "b_out", np.bool_), ("i64", "i64_out", np.int64)])
@@ -395,7 +473,9 @@ class TypesRoundTrip(unittest.TestCase):
         with open(path, "w") as f:
             f.write(model_config([("strings", os.path.join(cls.tmp, "strings"), ""),
                                   ("numbers", os.path.join(cls.tmp, "numbers"), ""),
-                                  ("half", os.path.join(cls.tmp, "half"), "")]))
+                                  ("half", os.path.join(cls.tmp, "half"), ""),
+                                  ("wide", os.path.join(cls.tmp, "wide"), ""),
+                                  ("u16", os.path.join(cls.tmp, "u16"), "")]))
         cls.server = tfs.Server(model_config_file=path, rest=True).start()
         cls.port = cls.server.rest_port
 
@@ -451,6 +531,51 @@ class TypesRoundTrip(unittest.TestCase):
         self.assertEqual(out["b_out"], [True, False])
         self.assertEqual(out["i64_out"], [-9223372036854775808, 9223372036854775807])
         self.assertEqual(out["i32_out"], [-2147483648, 2147483647])
+
+    def test_other_integer_dtypes(self):
+        # int16 goes through int_val, uint32 and uint64 through their own
+        # fields: full ranges round-trip; uint16 has no JSON conversion (501).
+        r = self.post("/v1/models/wide:predict", {"inputs": {
+            "i16": [-32768, 32767], "u32": [0, 4294967295], "u64": [0, 18446744073709551615]}})
+        self.assertEqual(r[0], 200, r[2])
+        self.assertEqual(json.loads(r[2])["outputs"], {
+            "i16_out": [-32768, 32767], "u32_out": [0, 4294967295], "u64_out": [0, 18446744073709551615]})
+        for name, value in (("u32", -1), ("u32", 4294967296), ("u64", -1), ("u64", 1.5)):
+            body = {"i16": [0], "u32": [0], "u64": [0]}
+            body[name] = [value]
+            r = self.post("/v1/models/wide:predict", {"inputs": body})
+            self.assertEqual(r[0], 400, (name, value, r[2]))
+        r = self.post("/v1/models/u16:predict", {"inputs": [1]})
+        self.assertEqual((r[0], r[2]), (501, error_body("Conversion of JSON Value: 1 to type: uint16")))
+
+    def test_float_printing(self):
+        # WriteDecimal of json_tensor.cc: absl::StrCat (six significant
+        # digits), max_digits10 when that does not read back, ".0" only when
+        # there is neither a '.' nor an exponent. Written out by hand (the
+        # smallest double reads back from its six digits, so they are kept).
+        floats = [9e-07, 1.0, 0.1, 100000.0, 1e16, 1.401298464324817e-45, 3.4028234663852886e38, -0.0, 16777216.0,
+                  0.3]
+        want_f = ["9e-07", "1.0", "0.1", "100000.0", "1e+16", "1.4013e-45", "3.40282347e+38", "-0.0",
+                  "16777216.0", "0.3"]
+        doubles = [9e-07, 1.0, 1 / 3, 123456789.0, 1e300, 5e-324, -2.5, 0.1 + 0.2]
+        want_d = ["9e-07", "1.0", "0.33333333333333331", "123456789.0", "1e+300", "4.94066e-324",
+                  "-2.5", "0.30000000000000004"]
+        n = len(floats)
+        r = self.post("/v1/models/numbers:predict", json.dumps({"inputs": {
+            "i8": [0] * n, "u8": [0] * n, "f": floats, "d": doubles + [0.0] * (n - len(doubles)), "b": [False] * n,
+            "i32": [0] * n, "i64": [0] * n}}))
+        self.assertEqual(r[0], 200, r[2])
+
+        def raw_list(alias):
+            m = re.search(rb'"' + alias.encode() + rb'": \[([^\]]*)\]', r[2])
+            return [t.decode() for t in re.split(rb"[,\s]+", m.group(1)) if t]
+
+        self.assertEqual(raw_list("f_out"), want_f)
+        self.assertEqual(raw_list("d_out")[:len(doubles)], want_d)
+        # The same numbers read back as the values sent.
+        out = json.loads(r[2])["outputs"]
+        self.assertEqual([np.float32(v) for v in out["f_out"]], [np.float32(x) for x in floats])
+        self.assertEqual(out["d_out"][:len(doubles)], doubles)
 
     def test_out_of_range_for_dtype(self):
         base = {"i8": [0], "u8": [0], "f": [0.0], "d": [0.0], "b": [False], "i64": [0], "i32": [0]}

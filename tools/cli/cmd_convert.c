@@ -2,9 +2,14 @@
  * that TensorFlow Serving itself can load — OUTDIR/<version>/saved_model.pb
  * holding one MetaGraphDef tagged "serve", the graph unchanged, and the
  * serving_default signature plinth derives for the frozen graph (taken from
- * plinth's own loader, so both servers expose the same signature). A frozen
- * graph has no variables, so no variables/ directory is written: TensorFlow's
- * loader skips the restore when variables.index is absent. */
+ * plinth's own loader, so both servers expose the same signature) — next to
+ * an empty variables/ directory, the layout TensorFlow's SavedModelBuilder
+ * writes for a graph without variables. There is no saver_def, so
+ * TensorFlow's loader restores nothing (it also skips the restore when
+ * variables/variables.index is absent), and no init op or assets.
+ * meta_info_def carries the tags only: stripped_op_list and
+ * tensorflow_version describe the op registry and build of the TensorFlow
+ * that wrote a model, and no loader reads them. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,8 +26,9 @@
 
 const char pl_cli_convert_usage[] =
     "usage: plinth-cli convert FROZEN.pb OUTDIR [--version N] [--force]\n"
-    "  writes OUTDIR/N/saved_model.pb (N defaults to 1): a SavedModel TensorFlow Serving can load, with\n"
-    "  the frozen graph unchanged and the serving_default signature plinth derives for it.\n"
+    "  writes OUTDIR/N/saved_model.pb and an empty OUTDIR/N/variables/ (N defaults to 1): a SavedModel\n"
+    "  TensorFlow Serving can load, with the frozen graph unchanged and the serving_default signature\n"
+    "  plinth derives for it.\n"
     "  FROZEN.pb may also be a directory holding one .pb. --force replaces an existing OUTDIR/N.\n";
 
 /* TensorInfo for one signature tensor. Everything lives in `arena`-like
@@ -136,6 +142,44 @@ static pl_status check_written(const char *dir, const pl_signature *want) {
     return st;
 }
 
+/* True when `dir` holds nothing, or only the entries in `allowed`. */
+static bool holds_only(const char *dir, const char *const *allowed) {
+    char **names;
+    size_t n;
+    pl_status st = pl_dir_list(dir, &names, &n);
+    if (st) {
+        pl_status_free(st);
+        return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = false;
+        for (int k = 0; allowed[k] && !ok; k++) ok = !strcmp(names[i], allowed[k]);
+    }
+    pl_dir_list_free(names, n);
+    return ok;
+}
+
+/* Removes a version directory as convert writes it: saved_model.pb and an
+ * empty variables/. A directory holding anything else (a checkpoint,
+ * assets) is left untouched. */
+static pl_status remove_version(const char *dir) {
+    static const char *const version_entries[] = {"saved_model.pb", "variables", NULL};
+    static const char *const no_entries[] = {NULL};
+    char *pb = pl_path_join(dir, "saved_model.pb"), *vars = pl_path_join(dir, "variables");
+    pl_status st = pb && vars ? NULL : pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    if (!st && (!holds_only(dir, version_entries) || (pl_path_exists(vars) && !holds_only(vars, no_entries))))
+        st = pl_error(PL_FAILED_PRECONDITION, "cannot replace %s: it holds more than a converted frozen graph", dir);
+    if (!st && pl_path_exists(pb) && unlink(pb))
+        st = pl_error(PL_FAILED_PRECONDITION, "cannot replace %s: %s", dir, strerror(errno));
+    if (!st && pl_path_exists(vars) && rmdir(vars))
+        st = pl_error(PL_FAILED_PRECONDITION, "cannot replace %s: %s", dir, strerror(errno));
+    if (!st && rmdir(dir)) st = pl_error(PL_FAILED_PRECONDITION, "cannot replace %s: %s", dir, strerror(errno));
+    free(pb);
+    free(vars);
+    return st;
+}
+
 typedef struct convert_args {
     const char *input, *outdir;
     int64_t version;
@@ -174,12 +218,13 @@ int pl_cli_convert(pl_cli *cli, int argc, char **argv) {
     snprintf(tmpname, sizeof tmpname, ".%s.converting-%ld", vname, (long)getpid());
     char *final_dir = pl_path_join(a.outdir, vname), *tmp_dir = pl_path_join(a.outdir, tmpname);
     char *tmp_file = tmp_dir ? pl_path_join(tmp_dir, "saved_model.pb") : NULL;
+    char *tmp_vars = tmp_dir ? pl_path_join(tmp_dir, "variables") : NULL;
     pl_cli_model_file in = {0};
     pl_model *model = NULL;
     uint8_t *data = NULL;
     size_t len = 0;
     bool made_tmp = false;
-    pl_status st = final_dir && tmp_file ? NULL : pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    pl_status st = final_dir && tmp_file && tmp_vars ? NULL : pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
 
     if (!st) st = pl_cli_model_file_read(a.input, &in);
     if (!st && in.saved)
@@ -196,17 +241,14 @@ int pl_cli_convert(pl_cli *cli, int argc, char **argv) {
     if (!st && mkdir(tmp_dir, 0755))
         st = pl_error(PL_PERMISSION_DENIED, "cannot create %s: %s", tmp_dir, strerror(errno));
     made_tmp = !st;
+    if (!st && mkdir(tmp_vars, 0755))
+        st = pl_error(PL_PERMISSION_DENIED, "cannot create %s: %s", tmp_vars, strerror(errno));
     if (!st) st = pack_saved_model(in.frozen, sig, &data, &len);
     if (!st) st = write_file(tmp_file, data, len);
     if (!st) st = check_written(tmp_dir, sig);
     /* The version appears whole: a server polling OUTDIR never sees a
      * directory without its saved_model.pb. */
-    if (!st && a.force && pl_path_exists(final_dir)) {
-        char *old = pl_path_join(final_dir, "saved_model.pb");
-        if (old) unlink(old);
-        free(old);
-        if (rmdir(final_dir)) st = pl_error(PL_FAILED_PRECONDITION, "cannot replace %s: %s", final_dir, strerror(errno));
-    }
+    if (!st && a.force && pl_path_exists(final_dir)) st = remove_version(final_dir);
     if (!st && rename(tmp_dir, final_dir))
         st = pl_error(PL_PERMISSION_DENIED, "cannot create %s: %s", final_dir, strerror(errno));
     if (!st) {
@@ -217,6 +259,7 @@ int pl_cli_convert(pl_cli *cli, int argc, char **argv) {
     }
     if (made_tmp) {
         unlink(tmp_file);
+        rmdir(tmp_vars);
         rmdir(tmp_dir);
     }
     free(data);
@@ -225,5 +268,6 @@ int pl_cli_convert(pl_cli *cli, int argc, char **argv) {
     free(final_dir);
     free(tmp_dir);
     free(tmp_file);
+    free(tmp_vars);
     return st ? pl_cli_fail(cli, st) : 0;
 }

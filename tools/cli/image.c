@@ -29,12 +29,18 @@ static void jpeg_error_exit(j_common_ptr cinfo) {
     longjmp(err->jump, 1);
 }
 
+/* libjpeg prints its warnings ("Premature end of JPEG file") to stderr;
+ * a picture it can still decode is used as decoded, as cv2.imread does, and
+ * one it cannot becomes a single error through jpeg_error_exit. */
+static void jpeg_quiet(j_common_ptr cinfo) { (void)cinfo; }
+
 static pl_status read_jpeg(const char *path, FILE *f, pl_image *out) {
     struct jpeg_decompress_struct cinfo;
     struct jpeg_error err;
     uint8_t *volatile pixels = NULL;
     cinfo.err = jpeg_std_error(&err.mgr);
     err.mgr.error_exit = jpeg_error_exit;
+    err.mgr.output_message = jpeg_quiet;
     if (setjmp(err.jump)) {
         jpeg_destroy_decompress(&cinfo);
         free(pixels);
@@ -160,9 +166,12 @@ pl_status pl_image_read(const char *path, pl_image *out) {
     if (!f) return pl_error(errno == ENOENT ? PL_NOT_FOUND : PL_PERMISSION_DENIED, "cannot read picture %s: %s", path, strerror(errno));
     unsigned char magic[8] = {0};
     size_t got = fread(magic, 1, sizeof magic, f);
+    int read_errno = ferror(f) ? errno : 0;
     rewind(f);
     pl_status st;
-    if (got >= 3 && magic[0] == 0xff && magic[1] == 0xd8 && magic[2] == 0xff)
+    if (read_errno)  /* a directory opens but does not read */
+        st = pl_error(PL_INVALID_ARGUMENT, "cannot read picture %s: %s", path, strerror(read_errno));
+    else if (got >= 3 && magic[0] == 0xff && magic[1] == 0xd8 && magic[2] == 0xff)
         st = read_jpeg(path, f, out);
     else if (got == 8 && !memcmp(magic, "\x89PNG\r\n\x1a\n", 8))
         st = read_png(path, f, out);
