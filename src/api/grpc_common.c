@@ -3,9 +3,9 @@
  * from their protobuf form. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "api/grpc_internal.h"
+#include "base/heap.h"
 #include "tensor/tensor_proto.h"
 #include "google/protobuf/wrappers.pb-c.h"
 
@@ -21,14 +21,15 @@ static big_block *block_of(void *data) { return (big_block *)((char *)data - BIG
 static void *pb_alloc(void *data, size_t size) {
     pl__pb_pool *pool = data;
     if (size < PL__PB_BIG || size > SIZE_MAX - BIG_HEADER) return pl_arena_alloc(pool->arena, size);
+    return pl__pb_big_alloc(pool, size);
+}
+
+void *pl__pb_big_alloc(pl__pb_pool *pool, size_t size) {
+    if (size > SIZE_MAX - BIG_HEADER - 64) return NULL;
     big_block *b = aligned_alloc(64, (size + BIG_HEADER + 63) / 64 * 64);
     if (!b) return NULL;
-#ifdef MADV_HUGEPAGE
-    /* Whole 2 MB extents on huge pages: a 25 MB image is 12 faults, not 6000. */
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    uintptr_t begin = ((uintptr_t)b + huge - 1) & ~(huge - 1), end = ((uintptr_t)b + BIG_HEADER + size) & ~(huge - 1);
-    if (end > begin) madvise((void *)begin, end - begin, MADV_HUGEPAGE);
-#endif
+    /* A 25 MB image is then 12 faults, not 6000. */
+    pl_heap_advise_huge(b, BIG_HEADER + size);
     b->size = size;
     b->prev = NULL;
     b->next = pool->big;

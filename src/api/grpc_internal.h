@@ -30,6 +30,26 @@ typedef struct pl__pb_pool {
     void *big;           /* malloc'd blocks still owned by the call */
 } pl__pb_pool;
 void pl__pb_allocator(ProtobufCAllocator *al, pl__pb_pool *pool);
+/* One big block of the pool, as protobuf-c would get it; NULL when out of memory. */
+void *pl__pb_big_alloc(pl__pb_pool *pool, size_t size);
+
+/* What pl__grpc_gather took out of a PredictRequest: for inputs entry k (in
+ * wire order, as protobuf-c lists them), the tensor_content block it
+ * carried, or data NULL. */
+typedef struct pl__grpc_gathered_entry {
+    void *data;
+    size_t len;
+} pl__grpc_gathered_entry;
+typedef struct pl__grpc_gathered {
+    pl__grpc_gathered_entry *entries;   /* in the call's arena */
+    int num_entries, cap_entries;
+} pl__grpc_gathered;
+/* Reads a PredictRequest out of its received pieces (releasing each once
+ * read): large tensor_contents into big blocks of `pool`, the rest re-encoded
+ * into *compact without them (grpc_gather.c). INTERNAL "Failed to parse
+ * request" when the wire format is broken. */
+pl_status pl__grpc_gather(grpc_slice_buffer *pieces, pl__pb_pool *pool, pl_arena *arena, grpc_slice *compact,
+                          pl__grpc_gathered *found);
 void pl__pb_pool_release(pl__pb_pool *pool);
 
 /* ---- one method ---- */
@@ -43,6 +63,8 @@ typedef struct pl__grpc_call_ctx {
     const pl_grpc_options *opt;
     const char *model_name;    /* the request's model name, for the request metrics */
     grpc_slice *request;       /* the request bytes; see pl__grpc_release_request */
+    const pl__grpc_gathered *gathered;  /* tensor contents kept out of `request`, or NULL */
+    size_t received_len;       /* the message's size as received (request may be smaller) */
 } pl__grpc_call_ctx;
 
 /* Drops the request bytes once they are decoded (a 25 MB image need not stay

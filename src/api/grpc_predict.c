@@ -61,6 +61,15 @@ pl_status pl__grpc_predict(pl__grpc_call_ctx *ctx, const uint8_t *data, size_t l
                            (ProtobufCMessage **)&req));
     ctx->model_name = req->model_spec ? req->model_spec->name : "";
     pl__grpc_release_request(ctx);  /* everything needed is in req now */
+    /* Contents gathered straight into blocks of their own go back in place. */
+    for (int k = 0; ctx->gathered && k < ctx->gathered->num_entries && (size_t)k < req->n_inputs; k++) {
+        const pl__grpc_gathered_entry *g = &ctx->gathered->entries[k];
+        if (g->data && req->inputs[k]->value) {
+            req->inputs[k]->value->tensor_content.data = g->data;
+            req->inputs[k]->value->tensor_content.len = g->len;
+        }
+    }
+    if (ctx->received_len > len) len = ctx->received_len;
     pl_model_spec spec;
     PL_TRY(pl__grpc_spec_from_proto(req->model_spec, &spec));
     pl_servable *sv;

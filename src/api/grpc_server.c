@@ -21,6 +21,7 @@
 
 #include "api/grpc_internal.h"
 #include "base/clock.h"
+#include "base/heap.h"
 #include "base/log.h"
 #include "serving/metrics.h"
 
@@ -66,6 +67,9 @@ typedef struct call {
     pl_arena arena;
     ProtobufCAllocator pb;
     pl__pb_pool pool;
+    pl__grpc_gathered gathered;  /* a large Predict's tensor contents (see slot_handle) */
+    bool has_gathered;
+    size_t received_len;
     int watch_pending;         /* WATCHING: batches of the stream not yet completed */
     struct call *watch_next;   /* in the server's list of open watches */
 } call;
@@ -131,6 +135,10 @@ static void slot_recycle(call *c) {
     }
     pl_arena_reset(&c->arena);
     pl__pb_pool_release(&c->pool);
+    /* A large request's receive buffers, tensors and activations are all freed now. */
+    if (c->received_len >= PL_HEAP_TRIM_AFTER) pl_heap_trim();
+    c->has_gathered = false;
+    c->received_len = 0;
 }
 
 /* Sends the response (or the error) and the status in one batch. Takes `body`. */
@@ -210,6 +218,8 @@ static void run_handler(call *c, grpc_slice *req) {
         .pb = &c->pb,
         .run = {.deadline_ns = deadline_ns(c->deadline)},
         .opt = &c->g->opt,
+        .gathered = c->has_gathered ? &c->gathered : NULL,
+        .received_len = c->received_len,
     };
     grpc_slice body = grpc_empty_slice();
     pl_status st = methods[c->method].handler(&ctx, data, len, &body);
@@ -230,14 +240,39 @@ static void *slow_main(void *arg) {
     return NULL;
 }
 
+/* Copies the received pieces of a large message into one slice, letting each
+ * piece go once copied and giving their memory back as it goes, so that the
+ * receive buffers and the copy are not resident together. */
+static grpc_slice gather_pieces(grpc_slice_buffer *pieces) {
+    enum { TRIM_EVERY = 8 << 20 };
+    grpc_slice out = grpc_slice_malloc(pieces->length);
+    uint8_t *w = GRPC_SLICE_START_PTR(out);
+    size_t since_trim = 0;
+    for (size_t i = 0; i < pieces->count; i++) {
+        size_t n = GRPC_SLICE_LENGTH(pieces->slices[i]);
+        memcpy(w, GRPC_SLICE_START_PTR(pieces->slices[i]), n);
+        w += n;
+        grpc_slice_unref(pieces->slices[i]);
+        pieces->slices[i] = grpc_empty_slice();
+        if ((since_trim += n) >= TRIM_EVERY) {
+            pl_heap_trim();
+            since_trim = 0;
+        }
+    }
+    pl_heap_trim();
+    return out;
+}
+
 /* The request message as one contiguous slice (a reference when it already is). */
 static bool read_payload(grpc_byte_buffer *bb, grpc_slice *out) {
     grpc_byte_buffer_reader reader;
     if (!grpc_byte_buffer_reader_init(&reader, bb)) return false;
     grpc_slice *first;
-    if (bb->type == GRPC_BB_RAW && bb->data.raw.compression == GRPC_COMPRESS_NONE &&
-        bb->data.raw.slice_buffer.count == 1 && grpc_byte_buffer_reader_peek(&reader, &first)) {
+    bool raw = bb->type == GRPC_BB_RAW && bb->data.raw.compression == GRPC_COMPRESS_NONE;
+    if (raw && bb->data.raw.slice_buffer.count == 1 && grpc_byte_buffer_reader_peek(&reader, &first)) {
         *out = grpc_slice_ref(*first);
+    } else if (raw && bb->data.raw.slice_buffer.length >= PL_HEAP_TRIM_AFTER) {
+        *out = gather_pieces(&bb->data.raw.slice_buffer);
     } else {
         grpc_byte_buffer_reader_destroy(&reader);
         if (!grpc_byte_buffer_reader_init(&reader, bb)) return false;
@@ -322,7 +357,18 @@ static void slot_handle(call *c) {
         return;
     }
     grpc_slice req;
-    if (!c->payload || !read_payload(c->payload, &req)) {
+    grpc_byte_buffer *bb = c->payload;
+    c->received_len = bb ? grpc_byte_buffer_length(bb) : 0;
+    if (bb && bb->type == GRPC_BB_RAW && bb->data.raw.compression == GRPC_COMPRESS_NONE &&
+        methods[c->method].handler == pl__grpc_predict && c->received_len >= PL_HEAP_TRIM_AFTER) {
+        /* A large Predict: its tensors go straight from the received pieces into their own blocks. */
+        pl_status st = pl__grpc_gather(&bb->data.raw.slice_buffer, &c->pool, &c->arena, &req, &c->gathered);
+        if (st) {
+            slot_reply(c, st, grpc_empty_slice());
+            return;
+        }
+        c->has_gathered = true;
+    } else if (!bb || !read_payload(bb, &req)) {
         slot_reply(c, pl_error(PL_INTERNAL, "Failed to parse request"), grpc_empty_slice());
         return;
     }

@@ -15,8 +15,8 @@
  * reference kernel 100x slower). */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
+#include "base/heap.h"
 #include "ops/families.h"
 #include "ops/fused_internal.h"
 #include "ops/nn_internal.h"
@@ -26,6 +26,9 @@
  * so activations before a fused MaxPool stay small and the oneDNN plans are
  * the same whatever the candidate count. */
 #define POOL_CHUNK 64
+/* ...and fewer when a chunk's activations before the pool would pass this:
+ * O-Net's first layer is 271 KB per candidate, 17 MB for 64. */
+#define CHUNK_BYTES ((int64_t)4 << 20)
 
 typedef struct fused_conv {
     pl__conv *conv;
@@ -85,27 +88,29 @@ static void fused_conv_release(void *state) {
     free(f);
 }
 
-/* Images in the next chunk: POOL_CHUNK while that many are left, then the
+/* The most images in one chunk: a power of two, POOL_CHUNK or fewer so
+ * that their activations before the pool fit CHUNK_BYTES. */
+static int64_t chunk_limit(int64_t image_bytes) {
+    int64_t c = POOL_CHUNK;
+    while (c > 1 && c * image_bytes > CHUNK_BYTES) c /= 2;
+    return c;
+}
+
+/* Images in the next chunk: the limit while that many are left, then the
  * rest rounded up to a power of two (padded with zero images), so a node
  * meets at most a handful of batch sizes whatever the candidate count. */
-static int64_t chunk_of(int64_t left) {
-    if (left >= POOL_CHUNK) return POOL_CHUNK;
+static int64_t chunk_of(int64_t left, int64_t limit) {
+    if (left >= limit) return limit;
     int64_t c = 1;
     while (c < left) c *= 2;
     return c;
 }
 
-/* Scratch for one call, on transparent huge pages over its whole 2 MB
- * extents: O-Net's chunk of 64 activations is 17 MB, faulted in afresh on
- * every call otherwise. */
+/* Scratch for one call (on huge pages when it is large enough to be faulted in afresh). */
 static void *scratch_alloc(size_t bytes) {
     bytes = (bytes + 63) / 64 * 64;
     char *p = aligned_alloc(64, bytes ? bytes : 64);
-#ifdef MADV_HUGEPAGE
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    uintptr_t begin = ((uintptr_t)p + huge - 1) & ~(huge - 1), end = ((uintptr_t)p + bytes) & ~(huge - 1);
-    if (p && end > begin) madvise((void *)begin, end - begin, MADV_HUGEPAGE);
-#endif
+    pl_heap_advise_huge(p, bytes);
     return p;
 }
 
@@ -123,7 +128,8 @@ static pl_status chunked_compute(pl_kernel_ctx *c, fused_conv *fc, const pl__con
     if (g->n == 0 || mid_image == 0 || out_image == 0) return NULL;
     /* alpha varying along the batch would not repeat per chunk: one chunk then. */
     bool whole = alpha && alpha->rank == 4 && alpha->dims[0] != 1;
-    int64_t most = whole ? g->n : chunk_of(g->n);
+    int64_t limit = chunk_limit(fc->pool ? mid_image * (int64_t)sizeof(float) : 0);
+    int64_t most = whole ? g->n : chunk_of(g->n, limit);
     size_t mid_bytes = fc->pool ? (size_t)(most * mid_image) * sizeof(float) : 0;
     size_t pad_in = whole ? 0 : (size_t)(most * in_image) * sizeof(float), pad_out = whole ? 0 : (size_t)(most * out_image) * sizeof(float);
     char *scratch = scratch_alloc(mid_bytes + pad_in + pad_out + 3 * 64);
@@ -133,7 +139,7 @@ static pl_status chunked_compute(pl_kernel_ctx *c, fused_conv *fc, const pl__con
     float *staged_out = (float *)((char *)staged_in + (pad_in + 63) / 64 * 64);
     pl_status st = NULL;
     for (int64_t b = 0; b < g->n && !st;) {
-        int64_t left = g->n - b, n = whole ? g->n : chunk_of(left), real = n < left ? n : left;
+        int64_t left = g->n - b, n = whole ? g->n : chunk_of(left, limit), real = n < left ? n : left;
         pl_tensor xc = *x;
         xc.dims[0] = n;
         xc.count = n * in_image;

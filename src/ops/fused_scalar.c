@@ -96,7 +96,8 @@ pl_status pl__scalar_chain_compute(pl_kernel_ctx *c) {
         ch.c[k] = *(const float *)t->data;
     }
     pl_tensor *y;
-    PL_TRY(pl_ctx_alloc_output(c, 0, PL_DT_FLOAT, x->rank, x->dims, &y));
+    /* In place when the run holds x alone: the normalised image over the request's. */
+    PL_TRY(pl_ctx_reuse_or_alloc_output(c, 0, 0, PL_DT_FLOAT, x->rank, x->dims, &y));
     ch.x = x->data;
     ch.y = y->data;
     ch.count = x->count;

@@ -105,6 +105,13 @@ pl_status pl_ctx_alloc_output(pl_kernel_ctx *c, int i, pl_dtype dtype, int rank,
 void pl_ctx_set_output(pl_kernel_ctx *c, int i, pl_tensor *t);
 /* Forwards input `in` as output `out` without copying. */
 void pl_ctx_forward(pl_kernel_ctx *c, int in, int out);
+/* Output i over input `in`'s buffer when nothing else can see that buffer
+ * (the run holds its only reference) and it has this dtype and shape, as
+ * TensorFlow's forward_input_or_allocate_output: element-wise kernels then
+ * write in place, and a 25 MB image needs no second 25 MB. Else allocates as
+ * pl_ctx_alloc_output. The kernel must read each element before writing it. */
+pl_status pl_ctx_reuse_or_alloc_output(pl_kernel_ctx *c, int in, int i, pl_dtype dtype, int rank,
+                                       const int64_t *dims, pl_tensor **out);
 
 enum {
     PL_KERNEL_STATEFUL = 1 << 0,      /* never constant-folded, never deduplicated */

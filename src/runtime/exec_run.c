@@ -65,6 +65,7 @@ typedef struct run_state {
     const pl_exec *e;
     struct pl_run *run;
     pl_tensor *const *feeds;
+    pl_tensor **taken_feeds;  /* the run's own references, moved out by their _Feed nodes; or NULL */
     pl_tensor **fetched;
     tagged *ready;
     int num_ready, cap_ready;
@@ -126,6 +127,18 @@ pl_status pl_ctx_alloc_output(pl_kernel_ctx *c, int i, pl_dtype dtype, int rank,
         dropped[num_dropped++] = t;
     }
     *out = t;
+    return NULL;
+}
+
+pl_status pl_ctx_reuse_or_alloc_output(pl_kernel_ctx *c, int in, int i, pl_dtype dtype, int rank,
+                                       const int64_t *dims, pl_tensor **out) {
+    pl_tensor *x = in >= 0 && in < c->num_inputs ? c->inputs[in] : NULL;
+    bool numeric = dtype != PL_DT_STRING && dtype != PL_DT_RESOURCE && dtype != PL_DT_VARIANT;
+    bool same = x && numeric && x->dtype == dtype && x->rank == rank && i >= 0 && i < c->num_outputs;
+    for (int d = 0; same && d < rank; d++) same = x->dims[d] == dims[d];
+    if (!same || !pl_tensor_unshared(x)) return pl_ctx_alloc_output(c, i, dtype, rank, dims, out);
+    pl_ctx_set_output(c, i, pl_tensor_ref(x));
+    *out = x;
     return NULL;
 }
 
@@ -528,8 +541,14 @@ static pl_status check_run(const struct pl_run *run) {
 static pl_status compute(run_state *rs, const pl__xnode *x, pl_tensor **in, pl_tensor **out) {
     switch (x->role) {
     case PL__XN_FEED:
-        out[0] = pl_tensor_ref(rs->feeds[x->io_index]);
-        return NULL;
+        if (!rs->taken_feeds) {
+            out[0] = pl_tensor_ref(rs->feeds[x->io_index]);
+            return NULL;
+        }
+        /* Moved, not shared: once its consumers are done the tensor can go. */
+        out[0] = rs->taken_feeds[x->io_index];
+        rs->taken_feeds[x->io_index] = NULL;
+        return out[0] ? NULL : pl_error(PL_INTERNAL, "feed %d was consumed twice", x->io_index);
     case PL__XN_FETCH:
         pl_tensor_unref(rs->fetched[x->io_index]);
         rs->fetched[x->io_index] = in[0];
@@ -619,14 +638,15 @@ static void process(run_state *rs, const tagged *t) {
     for (int i = 0; i < x->num_outputs; i++) pl_tensor_unref(out[i]);
 }
 
-pl_status pl__exec_execute(const pl_exec *e, struct pl_run *run, pl_tensor *const *feeds, pl_tensor **fetched) {
+pl_status pl__exec_execute(const pl_exec *e, struct pl_run *run, pl_tensor *const *feeds, pl_tensor **taken_feeds,
+                           pl_tensor **fetched) {
     if (run->call_depth > MAX_CALL_DEPTH)
         return pl_error(PL_RESOURCE_EXHAUSTED, "function calls nest deeper than %d", MAX_CALL_DEPTH);
     for (int i = 0; i < e->num_feeds; i++) {
         if (!feeds[i]) return pl_error(PL_INVALID_ARGUMENT, "feed %d is missing", i);
         PL_TRY(pl_exec_check_feed(e, i, feeds[i], i));
     }
-    run_state rs = {.e = e, .run = run, .feeds = feeds, .fetched = fetched};
+    run_state rs = {.e = e, .run = run, .feeds = feeds, .taken_feeds = taken_feeds, .fetched = fetched};
     for (int i = 0; i < e->num_fetches; i++) fetched[i] = NULL;
     rs.outputs = calloc((size_t)e->max_outputs + 1, sizeof *rs.outputs);
     frame_state *root = rs.outputs ? frame_new(&rs, PL__FRAME_ROOT, NULL, NULL) : NULL;
@@ -660,20 +680,32 @@ pl_status pl__exec_execute(const pl_exec *e, struct pl_run *run, pl_tensor *cons
 
 pl_status pl_exec_run(const pl_exec *e, const pl_run_options *opt, pl_tensor *const *feeds, pl_tensor **fetched) {
     struct pl_run run = {.session = e->session};
+    pl_tensor **taken = NULL;
     if (opt) {
         run.deadline_ns = opt->deadline_ns;
         run.cancelled = opt->cancelled;
         run.on_node = opt->on_node;
         run.on_node_arg = opt->on_node_arg;
+        if (opt->take_feeds) {
+            taken = calloc((size_t)e->num_feeds + 1, sizeof *taken);
+            if (!taken) {
+                for (int i = 0; i < e->num_feeds; i++) pl_tensor_unref(feeds[i]);
+                return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+            }
+            memcpy(taken, feeds, (size_t)e->num_feeds * sizeof *taken);
+        }
     }
     int threads = pl__run_threads_begin();
-    pl_status st = pl__exec_execute(e, &run, feeds, fetched);
+    pl_status st = pl__exec_execute(e, &run, feeds, taken, fetched);
     pl__run_threads_end(threads);
+    /* Feeds no _Feed node consumed (an error stopped the run first). */
+    for (int i = 0; taken && i < e->num_feeds; i++) pl_tensor_unref(taken[i]);
+    free(taken);
     return st;
 }
 
 pl_status pl_exec_run_nested(const pl_exec *e, struct pl_run *parent, pl_tensor *const *feeds, pl_tensor **fetched) {
     struct pl_run run = *parent;
     run.call_depth++;
-    return pl__exec_execute(e, &run, feeds, fetched);
+    return pl__exec_execute(e, &run, feeds, NULL, fetched);
 }

@@ -165,7 +165,10 @@ pl_status pl__eval_node(const pl_node *n, const pl_kernel_def *k, struct pl_func
                         pl_tensor *const *inputs, int num_outputs, pl_tensor **outputs);
 
 /* Runs `e` within `run`; fetched[i] get new references. */
-pl_status pl__exec_execute(const pl_exec *e, struct pl_run *run, pl_tensor *const *feeds, pl_tensor **fetched);
+/* taken_feeds: the run's own references to feeds, which _Feed nodes move
+ * out (pl_run_options.take_feeds); NULL when the caller keeps them. */
+pl_status pl__exec_execute(const pl_exec *e, struct pl_run *run, pl_tensor *const *feeds, pl_tensor **taken_feeds,
+                           pl_tensor **fetched);
 /* Releases tensors kernels allocated at output indices their node does not expose. */
 void pl__ctx_release_dropped(void);
 

@@ -211,16 +211,24 @@ static int index_of(const char *const *names, int n, const char *name) {
     return -1;
 }
 
+/* Drops the caller's feed references when the run was to take them but never started. */
+static pl_status not_run(const pl_run_options *opt, int num_feeds, pl_tensor *const *feeds, pl_status st) {
+    for (int i = 0; opt && opt->take_feeds && i < num_feeds; i++) pl_tensor_unref(feeds[i]);
+    return st;
+}
+
 pl_status pl_model_run(pl_model *m, const pl_run_options *opt, int num_feeds, const char *const *feed_names,
                        pl_tensor *const *feeds, int num_fetches, const char *const *fetch_names, pl_tensor **fetched) {
-    if (num_feeds < 0 || num_fetches < 0) return pl_error(PL_INVALID_ARGUMENT, "negative number of feeds or fetches");
+    if (num_feeds < 0 || num_fetches < 0)
+        return not_run(opt, 0, feeds, pl_error(PL_INVALID_ARGUMENT, "negative number of feeds or fetches"));
     call_key k;
-    PL_TRY(make_key(num_feeds, feed_names, num_fetches, fetch_names, &k));
+    pl_status st = make_key(num_feeds, feed_names, num_fetches, fetch_names, &k);
+    if (st) return not_run(opt, num_feeds, feeds, st);
     cached_exec *c;
-    pl_status st = get_exec(m, &k, &c);
+    st = get_exec(m, &k, &c);
     if (st) {
         free(k.names);
-        return st;
+        return not_run(opt, num_feeds, feeds, st);
     }
     pl_tensor **in = calloc((size_t)k.num_feeds + 1, sizeof *in);
     pl_tensor **out = calloc((size_t)k.num_fetches + 1, sizeof *out);
@@ -231,6 +239,7 @@ pl_status pl_model_run(pl_model *m, const pl_run_options *opt, int num_feeds, co
         st = pl_exec_check_feed(c->exec, at, feeds[i], i); /* reported in the caller's order */
     }
     if (!st) st = pl_exec_run(c->exec, opt, in, out);
+    else not_run(opt, num_feeds, feeds, NULL);
     if (!st)
         for (int i = 0; i < num_fetches; i++)
             fetched[i] = pl_tensor_ref(out[index_of(k.names + k.num_feeds, k.num_fetches, fetch_names[i])]);

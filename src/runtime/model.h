@@ -63,6 +63,11 @@ typedef struct pl_run_options {
     /* Called after every kernel that ran (profiling, benchmarks); may be NULL. */
     void (*on_node)(void *arg, const pl_node_trace *t);
     void *on_node_arg;
+    /* The run takes over the caller's references to the feeds, whatever it
+     * returns, and drops each as soon as the graph is done with it: a feed
+     * nobody else holds can then be overwritten in place (the normalised
+     * image over the request's image) or freed mid-run. */
+    bool take_feeds;
 } pl_run_options;
 
 typedef struct pl_model pl_model;

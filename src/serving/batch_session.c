@@ -391,9 +391,9 @@ static pl_status batched_run(pl__servable_batching *sb, sig_queue *sq, const pl_
     return st;
 }
 
-pl_status pl__servable_run(pl_servable *sv, const pl_run_options *run, int num_feeds, const char *const *feed_names,
-                           pl_tensor *const *feeds, int num_fetches, const char *const *fetch_names,
-                           pl_tensor **fetched) {
+static pl_status servable_run(pl_servable *sv, const pl_run_options *run, int num_feeds, const char *const *feed_names,
+                              pl_tensor *const *feeds, int num_fetches, const char *const *fetch_names,
+                              pl_tensor **fetched) {
     pl__servable_batching *sb = sv->batching;
     if (!sb || num_fetches == 0)
         return pl_model_run(sv->model, run, num_feeds, feed_names, feeds, num_fetches, fetch_names, fetched);
@@ -406,6 +406,19 @@ pl_status pl__servable_run(pl_servable *sv, const pl_run_options *run, int num_f
     PL_TRY(sig_find(sb, feed_names, num_feeds, fetch_names, num_fetches, &sq));
     if (!sq) return pl_model_run(sv->model, run, num_feeds, feed_names, feeds, num_fetches, fetch_names, fetched);
     return batched_run(sb, sq, run, num_feeds, feed_names, feeds, num_fetches, fetch_names, fetched, size);
+}
+
+pl_status pl__servable_run(pl_servable *sv, const pl_run_options *run, int num_feeds, const char *const *feed_names,
+                           pl_tensor *const *feeds, int num_fetches, const char *const *fetch_names,
+                           pl_tensor **fetched) {
+    if (!run || !run->take_feeds || !sv->batching)
+        return servable_run(sv, run, num_feeds, feed_names, feeds, num_fetches, fetch_names, fetched);
+    /* Batches copy their rows out of the feeds: nothing to gain from handing them over. */
+    pl_run_options kept = *run;
+    kept.take_feeds = false;
+    pl_status st = servable_run(sv, &kept, num_feeds, feed_names, feeds, num_fetches, fetch_names, fetched);
+    for (int i = 0; i < num_feeds; i++) pl_tensor_unref(feeds[i]);
+    return st;
 }
 
 /* ---- lifetime ---- */

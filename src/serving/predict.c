@@ -193,7 +193,8 @@ pl_status pl_serving_predict(pl_servable *sv, const pl_signature *sig, const pl_
         }
         feed_names[j] = in->tensor_name;
         if (req->inputs && req->inputs[i]) {
-            feeds[j] = req->inputs[i];
+            feeds[j] = pl_tensor_ref(req->inputs[i]);
+            owned[j] = true;
         } else if (req->decode) {
             st = req->decode(req->decode_ctx, i, &feeds[j]);
             owned[j] = !st;
@@ -209,11 +210,16 @@ pl_status pl_serving_predict(pl_servable *sv, const pl_signature *sig, const pl_
     }
     if (!st) st = plan_outputs(sig, req, resp, fetch_names);
     if (!st) {
+        /* The run takes the feeds: the request's image can be written over or
+         * freed as soon as the graph is done with it. */
+        pl_run_options taking = run ? *run : (pl_run_options){0};
+        taking.take_feeds = true;
         resp->num_outputs = nout_max;
         int64_t start = pl_clock_now_ns();
-        st = pl__servable_run(sv, run, nin, feed_names, feeds, nout_max, fetch_names, resp->outputs);
+        st = pl__servable_run(sv, &taking, nin, feed_names, feeds, nout_max, fetch_names, resp->outputs);
         if (st) resp->num_outputs = 0;  /* nothing was returned */
         else pl_metrics_record_runtime_latency(sv->name, "Predict", PL_RUNTIME_TF1, (pl_clock_now_ns() - start) / 1000);
+        memset(owned, 0, (size_t)nin);
     }
     for (int j = 0; j < nin; j++)
         if (owned[j]) pl_tensor_unref(feeds[j]);

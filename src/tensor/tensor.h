@@ -119,7 +119,8 @@ pl_status pl_tensor_zeros(pl_dtype dtype, int rank, const int64_t *dims, pl_tens
 pl_status pl_tensor_scalar(pl_dtype dtype, double value, pl_tensor **out);
 
 /* A tensor over memory the caller owns; `release(opaque)` runs when the last view goes.
- * Numeric dtypes only. */
+ * Numeric dtypes only. The memory must be writable: a kernel that holds the
+ * only reference may write its output over it (pl_ctx_reuse_or_alloc_output). */
 pl_status pl_tensor_wrap(pl_dtype dtype, int rank, const int64_t *dims, void *data,
                          void (*release)(void *opaque), void *opaque, pl_tensor **out);
 
