@@ -1,6 +1,7 @@
 /* JPEG (libjpeg-turbo) and PNG (libspng) reading and writing, and the few
  * drawing primitives the detect command needs. */
 #include "cli/image.h"
+#include "cli/image_exif.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -48,7 +49,16 @@ static pl_status read_jpeg(const char *path, FILE *f, pl_image *out) {
     }
     jpeg_create_decompress(&cinfo);
     jpeg_stdio_src(&cinfo, f);
+    jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xffff);
     jpeg_read_header(&cinfo, TRUE);
+    /* EXIF must be the first APP1 segment; like cv2, a later one (after XMP) is not looked for. */
+    int orientation = 1;
+    for (jpeg_saved_marker_ptr m = cinfo.marker_list; m; m = m->next) {
+        if (m->marker != JPEG_APP0 + 1) continue;
+        int o = pl_image_exif_orientation_app1(m->data, m->data_length);
+        if (o) orientation = o;
+        break;
+    }
     cinfo.out_color_space = JCS_EXT_BGR;
     jpeg_start_decompress(&cinfo);
     int w = (int)cinfo.output_width, h = (int)cinfo.output_height;
@@ -70,7 +80,9 @@ static pl_status read_jpeg(const char *path, FILE *f, pl_image *out) {
     out->width = w;
     out->height = h;
     out->bgr = pixels;
-    return NULL;
+    pl_status st = pl_image_orient(out, orientation);
+    if (st) pl_image_free(out);
+    return st;
 }
 
 static pl_status write_jpeg(const pl_image *img, const char *path) {
@@ -118,6 +130,9 @@ static pl_status read_png(const char *path, FILE *f, pl_image *out) {
     uint8_t *rgb = rc ? NULL : malloc(size);
     if (!rc && !rgb) rc = SPNG_EMEM;
     if (!rc) rc = spng_decode_image(ctx, rgb, size, SPNG_FMT_RGB8, SPNG_DECODE_TRNS);
+    struct spng_exif exif;
+    int orientation = !rc && !spng_get_exif(ctx, &exif) ? pl_image_exif_orientation((const uint8_t *)exif.data,
+                                                                                   exif.length) : 1;
     spng_ctx_free(ctx);
     if (rc) {
         free(rgb);
@@ -131,7 +146,9 @@ static pl_status read_png(const char *path, FILE *f, pl_image *out) {
     out->width = (int)ihdr.width;
     out->height = (int)ihdr.height;
     out->bgr = rgb;
-    return NULL;
+    pl_status st = pl_image_orient(out, orientation);
+    if (st) pl_image_free(out);
+    return st;
 }
 
 static pl_status write_png(const pl_image *img, const char *path) {

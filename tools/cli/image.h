@@ -13,7 +13,8 @@ typedef struct pl_image {
     uint8_t *bgr;   /* height * width * 3 bytes, row-major, B,G,R order like cv2.imread */
 } pl_image;
 
-/* Reads a JPEG or PNG file (by content, not name). Grey and RGBA inputs become BGR. */
+/* Reads a JPEG or PNG file (by content, not name). Grey and RGBA inputs become BGR,
+ * and a picture with an EXIF orientation is turned upright, as cv2.imread does. */
 pl_status pl_image_read(const char *path, pl_image *out);
 /* Writes PNG, or JPEG when the name ends in .jpg/.jpeg. */
 pl_status pl_image_write(const pl_image *img, const char *path);
