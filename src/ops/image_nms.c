@@ -79,19 +79,26 @@ static candidate heap_pop(heap *h) {
     return top;
 }
 
-static float iou(const float *boxes, int i, int j) {
-    const float *a = boxes + 4 * i, *b = boxes + 4 * j;
-    const float ymin_i = fminf(a[0], a[2]), xmin_i = fminf(a[1], a[3]);
-    const float ymax_i = fmaxf(a[0], a[2]), xmax_i = fmaxf(a[1], a[3]);
-    const float ymin_j = fminf(b[0], b[2]), xmin_j = fminf(b[1], b[3]);
-    const float ymax_j = fmaxf(b[0], b[2]), xmax_j = fmaxf(b[1], b[3]);
-    const float area_i = (ymax_i - ymin_i) * (xmax_i - xmin_i);
-    const float area_j = (ymax_j - ymin_j) * (xmax_j - xmin_j);
-    if (area_i <= 0 || area_j <= 0) return 0.0f;
-    const float iy0 = fmaxf(ymin_i, ymin_j), ix0 = fmaxf(xmin_i, xmin_j);
-    const float iy1 = fminf(ymax_i, ymax_j), ix1 = fminf(xmax_i, xmax_j);
+/* A box with its corners sorted and its area, worked out once per box rather
+ * than once per comparison (the same float operations, so the same IoU). */
+typedef struct corners {
+    float ymin, xmin, ymax, xmax, area;
+} corners;
+
+static corners corners_of(const float *boxes, int i) {
+    const float *a = boxes + 4 * i;
+    corners c = {fminf(a[0], a[2]), fminf(a[1], a[3]), fmaxf(a[0], a[2]), fmaxf(a[1], a[3]), 0};
+    c.area = (c.ymax - c.ymin) * (c.xmax - c.xmin);
+    return c;
+}
+
+/* IoU of candidate i and selected box j. */
+static float iou(const corners *i, const corners *j) {
+    if (i->area <= 0 || j->area <= 0) return 0.0f;
+    const float iy0 = fmaxf(i->ymin, j->ymin), ix0 = fmaxf(i->xmin, j->xmin);
+    const float iy1 = fminf(i->ymax, j->ymax), ix1 = fminf(i->xmax, j->xmax);
     const float inter = fmaxf(iy1 - iy0, 0.0f) * fmaxf(ix1 - ix0, 0.0f);
-    return inter / (area_i + area_j - inter);
+    return inter / (i->area + j->area - inter);
 }
 
 typedef struct nms_params {
@@ -99,9 +106,9 @@ typedef struct nms_params {
     float iou_threshold, score_threshold, sigma;
 } nms_params;
 
-/* Runs the selection; selected/sel_scores hold at least max_out entries. */
+/* Runs the selection; selected/sel_scores/sel_corners hold at least max_out entries. */
 static int nms_select(const float *boxes, const float *scores, int num_boxes, const nms_params *prm, candidate *queue,
-                      int *selected, float *sel_scores) {
+                      int *selected, float *sel_scores, corners *sel_corners) {
     heap h = {queue, 0};
     for (int i = 0; i < num_boxes; i++)
         if (scores[i] > prm->score_threshold) heap_push(&h, (candidate){i, scores[i], 0});
@@ -111,14 +118,19 @@ static int nms_select(const float *boxes, const float *scores, int num_boxes, co
     while (n < prm->max_out && h.n > 0) {
         candidate next = heap_pop(&h);
         const float original = next.score;
+        const corners box = corners_of(boxes, next.index);
         bool hard = false;
         for (int j = n - 1; j >= next.suppress_begin; j--) {
-            const float sim = iou(boxes, next.index, selected[j]);
-            const float weight = expf(scale * sim * sim);
-            next.score *= (soft || sim <= prm->iou_threshold) ? weight : 0.0f;
-            if (!soft && sim > prm->iou_threshold) {
-                hard = true;
-                break;
+            const float sim = iou(&box, &sel_corners[j]);
+            if (soft) {
+                next.score *= expf(scale * sim * sim);
+            } else if (!(sim <= prm->iou_threshold)) {
+                /* Hard NMS weighs by exp(0) = 1 or by 0, so only the 0 needs a multiply. */
+                next.score *= 0.0f;
+                if (sim > prm->iou_threshold) {
+                    hard = true;
+                    break;
+                }
             }
             if (next.score <= prm->score_threshold) break;
         }
@@ -127,6 +139,7 @@ static int nms_select(const float *boxes, const float *scores, int num_boxes, co
         if (next.score == original) {
             selected[n] = next.index;
             sel_scores[n] = next.score;
+            sel_corners[n] = box;
             n++;
         } else if (next.score > prm->score_threshold) {
             heap_push(&h, next);
@@ -236,21 +249,24 @@ pl_status pl__image_nms_compute(pl_kernel_ctx *c) {
     candidate *queue = NULL;
     int *selected = NULL;
     float *sel_scores = NULL;
+    corners *sel_corners = NULL;
     if (!st) {
         queue = malloc(sizeof *queue * (size_t)(num_boxes + 1));
         selected = malloc(sizeof *selected * (size_t)(cap + 1));
         sel_scores = malloc(sizeof *sel_scores * (size_t)(cap + 1));
-        if (!queue || !selected || !sel_scores) st = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+        sel_corners = malloc(sizeof *sel_corners * (size_t)(cap + 1));
+        if (!queue || !selected || !sel_scores || !sel_corners) st = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
     }
     if (!st) {
         nms_params bounded = prm;
         bounded.max_out = cap;
-        int n = nms_select(boxes->data, scores->data, num_boxes, &bounded, queue, selected, sel_scores);
+        int n = nms_select(boxes->data, scores->data, num_boxes, &bounded, queue, selected, sel_scores, sel_corners);
         st = write_outputs(s, c, selected, sel_scores, n, prm.max_out, c->inputs[1]->dtype);
     }
     free(queue);
     free(selected);
     free(sel_scores);
+    free(sel_corners);
     pl_tensor_unref(boxes);
     pl_tensor_unref(scores);
     return st;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ops/image_internal.h"
+#include "ops/math_internal.h"
 
 typedef struct resize_state {
     bool align_corners, half_pixel;
@@ -118,6 +119,33 @@ static inline float lerp2(float tl, float tr, float bl, float br, float xl, floa
     return top + (bottom - top) * yl;
 }
 
+typedef struct bilinear_job {
+    const resize_geom *g;
+    const interp *ys, *xs;
+    const float *x;
+    float *out;
+} bilinear_job;
+
+/* Output rows [begin, end) over every image of the batch (row = b * out_h + oy). */
+static int bilinear_rows(const void *ctx, int64_t begin, int64_t end) {
+    const bilinear_job *j = ctx;
+    const resize_geom *g = j->g;
+    const int64_t row = g->in_w * g->ch, ch = g->ch;
+    float *out = j->out + begin * g->out_w * ch;
+    for (int64_t r = begin; r < end; r++) {
+        const int64_t b = r / g->out_h, oy = r % g->out_h;
+        const float *img = j->x + b * g->in_h * row;
+        const float *top = img + j->ys[oy].lower * row, *bot = img + j->ys[oy].upper * row;
+        const float yl = j->ys[oy].lerp;
+        for (int64_t ox = 0; ox < g->out_w; ox++) {
+            const int64_t l = j->xs[ox].lower * ch, rt = j->xs[ox].upper * ch;
+            const float xl = j->xs[ox].lerp;
+            for (int64_t k = 0; k < ch; k++) *out++ = lerp2(top[l + k], top[rt + k], bot[l + k], bot[rt + k], xl, yl);
+        }
+    }
+    return 0;
+}
+
 pl_status pl__image_resize_bilinear_compute(pl_kernel_ctx *c) {
     const resize_state *s = c->state;
     resize_geom g;
@@ -143,19 +171,10 @@ pl_status pl__image_resize_bilinear_compute(pl_kernel_ctx *c) {
     interp *xs = ys + g.out_h;
     interpolation_weights(s->half_pixel, g.out_h, g.in_h, g.h_scale, ys);
     interpolation_weights(s->half_pixel, g.out_w, g.in_w, g.w_scale, xs);
-    const int64_t row = g.in_w * g.ch, ch = g.ch;
-    for (int64_t b = 0; b < g.batch; b++) {
-        const float *img = x + b * g.in_h * row;
-        for (int64_t oy = 0; oy < g.out_h; oy++) {
-            const float *top = img + ys[oy].lower * row, *bot = img + ys[oy].upper * row;
-            const float yl = ys[oy].lerp;
-            for (int64_t ox = 0; ox < g.out_w; ox++) {
-                const int64_t l = xs[ox].lower * ch, r = xs[ox].upper * ch;
-                const float xl = xs[ox].lerp;
-                for (int64_t k = 0; k < ch; k++) *out++ = lerp2(top[l + k], top[r + k], bot[l + k], bot[r + k], xl, yl);
-            }
-        }
-    }
+    /* Rows are independent: the P-Net pyramid's first levels split across cores. */
+    bilinear_job job = {&g, ys, xs, x, out};
+    int64_t per_row = g.out_w * g.ch > 0 ? g.out_w * g.ch : 1;
+    pl__parallel_for(g.batch * g.out_h, (PL__PARALLEL_MIN + per_row - 1) / per_row, bilinear_rows, &job);
     free(ys);
     pl_tensor_unref(xf);
     return NULL;
