@@ -26,6 +26,19 @@ static int runnable_now(void) {
     return running;
 }
 
+/* The online CPUs, read once: glibc's sysconf reads a sysfs file on every
+ * call, which costs as much as a small model's whole run. */
+static int online_cpus(void) {
+    static atomic_int cached;
+    int n = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (n <= 0) {
+        long v = sysconf(_SC_NPROCESSORS_ONLN);
+        n = v > 0 ? (int)v : 1;
+        atomic_store_explicit(&cached, n, memory_order_relaxed);
+    }
+    return n;
+}
+
 int pl__run_threads_begin(void) {
     int before = omp_get_max_threads();
     int others = atomic_fetch_add(&runs_in_flight, 1);
@@ -33,7 +46,7 @@ int pl__run_threads_begin(void) {
     int runnable = others == 0 ? runnable_now() : -1;
     /* Our own team's workers may still be spinning from the last run and
      * count as runnable: only threads beyond them are other load. */
-    if (others > 0 || runnable > (int)sysconf(_SC_NPROCESSORS_ONLN) + before - 1) omp_set_num_threads(1);
+    if (others > 0 || runnable > online_cpus() + before - 1) omp_set_num_threads(1);
     return before;
 }
 
