@@ -61,12 +61,33 @@ static pl_status check_inputs(const pl_tensor *image, const pl_tensor *boxes, co
     return NULL;
 }
 
-/* One box into out[crop_h][crop_w][depth]; the arithmetic is TensorFlow's, in float. */
+/* Where output column x samples the image: the same for every row of a box,
+ * so worked out once per box. */
+typedef struct crop_col {
+    int64_t left, right;   /* left < 0: outside the image (extrapolated) */
+    float lerp;
+    float in_x;
+} crop_col;
+
+/* One box into out[crop_h][crop_w][depth]; the arithmetic is TensorFlow's, in float.
+ * cols has room for crop_w entries. */
 static void crop_one(const crop_state *s, const float *img, int64_t ih, int64_t iw, int64_t depth, const float *box,
-                     int64_t ch, int64_t cw, float *out) {
+                     int64_t ch, int64_t cw, float *out, crop_col *cols) {
     const float y1 = box[0], x1 = box[1], y2 = box[2], x2 = box[3];
     const float h_scale = ch > 1 ? (y2 - y1) * (float)(ih - 1) / (float)(ch - 1) : 0;
     const float w_scale = cw > 1 ? (x2 - x1) * (float)(iw - 1) / (float)(cw - 1) : 0;
+    for (int64_t x = 0; x < cw; x++) {
+        const float in_x = cw > 1 ? x1 * (float)(iw - 1) + (float)x * w_scale : (float)(0.5 * (x1 + x2) * (double)(iw - 1));
+        crop_col *col = &cols[x];
+        col->in_x = in_x;
+        if (in_x < 0 || in_x > (float)(iw - 1)) {
+            col->left = -1;
+            continue;
+        }
+        col->left = (int64_t)floorf(in_x);
+        col->right = (int64_t)ceilf(in_x);
+        col->lerp = in_x - (float)col->left;
+    }
     for (int64_t y = 0; y < ch; y++) {
         const float in_y = ch > 1 ? y1 * (float)(ih - 1) + (float)y * h_scale : (float)(0.5 * (y1 + y2) * (double)(ih - 1));
         float *orow = out + y * cw * depth;
@@ -77,19 +98,19 @@ static void crop_one(const crop_state *s, const float *img, int64_t ih, int64_t 
         const int64_t top = (int64_t)floorf(in_y), bottom = (int64_t)ceilf(in_y);
         const float y_lerp = in_y - (float)top;
         for (int64_t x = 0; x < cw; x++) {
-            const float in_x = cw > 1 ? x1 * (float)(iw - 1) + (float)x * w_scale : (float)(0.5 * (x1 + x2) * (double)(iw - 1));
+            const crop_col *col = &cols[x];
             float *o = orow + x * depth;
-            if (in_x < 0 || in_x > (float)(iw - 1)) {
+            if (col->left < 0) {
                 for (int64_t d = 0; d < depth; d++) o[d] = s->extrapolation;
                 continue;
             }
             if (s->nearest) {
-                const float *p = img + ((int64_t)roundf(in_y) * iw + (int64_t)roundf(in_x)) * depth;
+                const float *p = img + ((int64_t)roundf(in_y) * iw + (int64_t)roundf(col->in_x)) * depth;
                 memcpy(o, p, sizeof(float) * (size_t)depth);
                 continue;
             }
-            const int64_t left = (int64_t)floorf(in_x), right = (int64_t)ceilf(in_x);
-            const float x_lerp = in_x - (float)left;
+            const int64_t left = col->left, right = col->right;
+            const float x_lerp = col->lerp;
             const float *tl = img + (top * iw + left) * depth, *tr = img + (top * iw + right) * depth;
             const float *bl = img + (bottom * iw + left) * depth, *br = img + (bottom * iw + right) * depth;
             for (int64_t d = 0; d < depth; d++) {
@@ -113,9 +134,12 @@ typedef struct crop_job {
 static int crop_boxes(const void *ctx, int64_t begin, int64_t end) {
     const crop_job *j = ctx;
     const int64_t image = j->ih * j->iw * j->depth, crop = j->ch * j->cw * j->depth;
+    crop_col *cols = malloc(sizeof *cols * (size_t)j->cw);
+    if (!cols) return 1;
     for (int64_t b = begin; b < end; b++)
         crop_one(j->s, j->pix + j->box_ind[b] * image, j->ih, j->iw, j->depth, j->boxes + 4 * b, j->ch, j->cw,
-                 j->out + b * crop);
+                 j->out + b * crop, cols);
+    free(cols);
     return 0;
 }
 
@@ -141,7 +165,8 @@ pl_status pl__image_crop_compute(pl_kernel_ctx *c) {
     /* Boxes are independent: R-Net's thousands of candidates at 1920x1080 split across cores. */
     crop_job job = {s, img->data, bi, bx, ih, iw, depth, ch, cw, y->data};
     int64_t per_box = ch * cw * depth;
-    pl__parallel_for(n, (PL__PARALLEL_MIN + per_box - 1) / per_box, crop_boxes, &job);
+    int failed = pl__parallel_for(n, (PL__PARALLEL_MIN + per_box - 1) / per_box, crop_boxes, &job);
     pl_tensor_unref(img);
+    if (failed) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
     return NULL;
 }
