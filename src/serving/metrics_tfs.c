@@ -51,6 +51,30 @@ static void create_default(void) {
     pl_metrics_gauge(r, "/tensorflow/serving/mlmd_map", "Mapping for ML Metadata UUID to model_name and version.", 2,
                      mlmd_labels);
 
+    /* Defined where they are recorded (batch_session.c, warmup.c) and
+     * registered here too, with the same names, labels and buckets, so that
+     * the page lists them from the start as TF Serving's does (its metrics
+     * are static objects, registered when the process starts). A later
+     * registration with the same kind and labels returns these. The TFRT
+     * runtime's batching metric is listed without ever being recorded:
+     * plinth has no TFRT runtime. */
+    double queue_buckets[52];
+    pl_metrics_exponential_buckets(100, 1.2, 52, queue_buckets);
+    static const char *const pool_label[] = {"thread_pool_name"};
+    pl_metrics_histogram(r, "/tensorflow/serving/batching_session/queuing_latency",
+                         "Distribution of wall time spent (in microseconds) in queuing", 1, pool_label, 52,
+                         queue_buckets);
+    pl_metrics_counter(r, "/tensorflow/serving/batching_session/wrapped_run_count",
+                       "Total count of run calls on the wrapped session", 0, NULL);
+    pl_metrics_histogram(r, "/tensorflow/serving/saved_model_with_batching/queuing_latency",
+                         "Distribution of wall time spent (in microseconds) in queuing", 0, NULL, 52, queue_buckets);
+    static const char *const warmup_labels[] = {"model_path", "status"};
+    pl_metrics_histogram(r, "/tensorflow/serving/model_warmup_latency",
+                         "Distribution of wall time (in microseconds) for warming up the model.", 2, warmup_labels,
+                         33, latency_buckets);
+    pl_metrics_counter(r, "/tensorflow/serving/model_warmup_records_read",
+                       "Total number of warmup records read during model warmup.", 2, warmup_labels);
+
     /* TensorFlow's SavedModel loader (cc/saved_model/loader.cc). */
     static const char *const load_labels[] = {"model_path", "status"};
     load_attempt_count = pl_metrics_counter(r, "/tensorflow/cc/saved_model/load_attempt_count",

@@ -285,6 +285,17 @@ class Cli(unittest.TestCase):
         code, out, _ = run("detect", "--help")
         self.assertEqual(code, 0)
         self.assertIn("--thresholds", out)
+        # A bad detect option is named on the first line, before the usage text.
+        for args, first in ((["--min-size", "abc"], "plinth-cli: --min-size: 'abc' is not a valid value"),
+                            (["--factor", "1.5"], "plinth-cli: --factor: '1.5' is not a valid value"),
+                            (["--thresholds", "0.6,0.7"], "plinth-cli: --thresholds: '0.6,0.7' is not a valid value"),
+                            (["--thresholds", "0.6,0.7,0.7x"], "plinth-cli: --thresholds: '0.6,0.7,0.7x' is not"),
+                            (["--frob"], "plinth-cli: detect: unknown option '--frob'"),
+                            (["-o"], "plinth-cli: detect: no value after '-o'")):
+            code, out, err = run("--server", self.addr, "detect", "mtcnn", clilib.TEST_IMAGE, *args)
+            self.assertEqual(code, 2, args)
+            self.assertTrue(err.startswith(first), err)
+            self.assertIn("usage: plinth-cli", err)
         code, out, _ = run("--help")
         self.assertEqual(code, 0)
         for cmd in ("status", "metadata", "predict", "detect", "bench", "inspect", "convert", "--rest"):

@@ -199,9 +199,20 @@ class Metrics(unittest.TestCase):
                      "# TYPE :tensorflow:serving:mlmd_map gauge",
                      "# TYPE :tensorflow:serving:runtime_latency histogram",
                      "# TYPE :tensorflow:serving:request_example_counts histogram",
-                     "# TYPE :tensorflow:serving:request_example_count_total counter"):
+                     "# TYPE :tensorflow:serving:request_example_count_total counter",
+                     "# TYPE :tensorflow:serving:batching_session:queuing_latency histogram",
+                     "# TYPE :tensorflow:serving:batching_session:wrapped_run_count counter",
+                     "# TYPE :tensorflow:serving:saved_model_with_batching:queuing_latency histogram",
+                     "# TYPE :tensorflow:serving:model_warmup_latency histogram",
+                     "# TYPE :tensorflow:serving:model_warmup_records_read counter",
+                     "# TYPE :tensorflow:cc:saved_model:load_attempt_count counter",
+                     "# TYPE :tensorflow:cc:saved_model:load_latency counter"):
             self.assertIn(line + "\n", page)
         self.assertNotIn(PREFIX + "request_log_count{", page)
+        # No batching here: the batching metrics have no samples; a wrapped
+        # run count without labels would be printed as "name{} N".
+        self.assertNotIn(PREFIX + "batching_session:wrapped_run_count{", page)
+        self.assertNotIn(PREFIX + "saved_model_with_batching:queuing_latency_", page)
 
     def test_histogram_buckets(self):
         call(self.port, "POST", "/v1/models/default:predict", '{"instances": [1]}')

@@ -34,6 +34,12 @@ typedef struct face {
 static const char *const input_names[4] = {"factor", "input", "min_size", "thresholds"};
 static const char *const output_names[3] = {"box", "landmarks", "prob"};
 
+/* A usage mistake names the option before the usage text is shown. */
+static int bad_value(const char *option, const char *value, const char *want) {
+    fprintf(stderr, "plinth-cli: %s: '%s' is not a valid value (%s)\n", option, value, want);
+    return -1;
+}
+
 static int parse_args(int argc, char **argv, detect_params *p, const char **model, const char **image) {
     *model = *image = NULL;
     for (int i = 0; i < argc; i++) {
@@ -43,13 +49,19 @@ static int parse_args(int argc, char **argv, detect_params *p, const char **mode
             p->out_path = argv[++i];
         } else if (!strcmp(a, "--min-size") && next) {
             p->min_size = strtof(argv[++i], &end);
-            if (*end || !(p->min_size > 0)) return -1;
+            if (*end || !(p->min_size > 0)) return bad_value(a, next, "a face size in pixels, above 0");
         } else if (!strcmp(a, "--factor") && next) {
             p->factor = strtof(argv[++i], &end);
-            if (*end || !(p->factor > 0 && p->factor < 1)) return -1;
+            if (*end || !(p->factor > 0 && p->factor < 1)) return bad_value(a, next, "a scale step between 0 and 1");
         } else if (!strcmp(a, "--thresholds") && next) {
-            if (sscanf(argv[++i], "%f,%f,%f", &p->thresholds[0], &p->thresholds[1], &p->thresholds[2]) != 3) return -1;
-        } else if (a[0] == '-') {
+            int used = 0;
+            if (sscanf(argv[++i], "%f,%f,%f%n", &p->thresholds[0], &p->thresholds[1], &p->thresholds[2], &used) != 3 ||
+                next[used])
+                return bad_value(a, next, "three numbers separated by commas, e.g. 0.6,0.7,0.7");
+        } else if (a[0] == '-' && a[1]) {
+            bool takes_value = !strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--min-size") ||
+                               !strcmp(a, "--factor") || !strcmp(a, "--thresholds");
+            fprintf(stderr, "plinth-cli: detect: %s '%s'\n", takes_value ? "no value after" : "unknown option", a);
             return -1;
         } else if (!*model) {
             *model = a;
