@@ -293,6 +293,10 @@ class Convert(unittest.TestCase):
         code, out, err = run("convert", os.path.join(self.out, "1"), os.path.join(self.tmp, "again"))
         self.assertEqual(code, 1)
         self.assertIn("is already a SavedModel", err)
+        code, out, err = run("convert", clilib.MTCNN, os.path.join(self.tmp, "again"))
+        self.assertEqual(code, 1)
+        self.assertEqual(err, "plinth-cli: %s is a model base path; convert one version directory: plinth-cli convert "
+                         "%s OUTDIR\n" % (clilib.MTCNN, os.path.join(clilib.MTCNN, "1")))
         code, out, err = run("convert", os.path.join(self.tmp, "missing.pb"), os.path.join(self.tmp, "again"))
         self.assertEqual(code, 1)
         self.assertIn("does not exist", err)

@@ -224,6 +224,27 @@ static pl_status remove_version(const char *dir) {
     return st;
 }
 
+/* A model base path (what --model_base_path names) holds version
+ * directories; convert takes one of them, so the error says which. */
+static pl_status hint_base_path(const char *input, pl_status st) {
+    pl_cli_version_dir *v;
+    int n = 0;
+    pl_status lst = pl_cli_list_versions(input, &v, &n);
+    if (lst) {
+        pl_status_free(lst);
+        return st;
+    }
+    if (n > 0) {
+        pl_status hint = pl_error(PL_INVALID_ARGUMENT,
+                                  "%s is a model base path; convert one version directory: plinth-cli convert %s OUTDIR",
+                                  input, v[n - 1].dir);
+        pl_status_free(st);
+        st = hint;
+    }
+    pl_cli_versions_free(v, n);
+    return st;
+}
+
 typedef struct convert_args {
     const char *input, *outdir;
     int64_t version;
@@ -271,6 +292,7 @@ int pl_cli_convert(pl_cli *cli, int argc, char **argv) {
     pl_status st = final_dir && tmp_file && tmp_vars ? NULL : pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
 
     if (!st) st = pl_cli_model_file_read(a.input, &in);
+    if (st && pl_path_is_dir(a.input)) st = hint_base_path(a.input, st);
     if (!st && in.saved)
         st = pl_error(PL_INVALID_ARGUMENT, "%s is already a SavedModel; convert takes a frozen graph (.pb)", a.input);
     /* plinth's own loader derives the signature: the converted model then
