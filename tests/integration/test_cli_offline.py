@@ -7,6 +7,7 @@ import collections
 import os
 import shutil
 import tempfile
+import threading
 import unittest
 
 import cv2
@@ -274,8 +275,25 @@ class Convert(unittest.TestCase):
         other = os.path.join(self.tmp, "other")
         code, out, err = run("convert", clilib.MTCNN_PB, other, "--version", "7")
         self.assertEqual(code, 0, err)
-        code, out, err = run("convert", clilib.MTCNN_PB, other, "--version", "7", "--force")
+        before = os.stat(os.path.join(other, "7", "saved_model.pb")).st_ino
+        # A server polling the directory meanwhile always finds version 7 whole: the old and the new
+        # directories are swapped in one rename.
+        pb, missing, done = os.path.join(other, "7", "saved_model.pb"), [], threading.Event()
+
+        def poll():
+            while not done.is_set():
+                if not os.path.exists(pb):
+                    missing.append(1)
+        poller = threading.Thread(target=poll)
+        poller.start()
+        try:
+            code, out, err = run("convert", clilib.MTCNN_PB, other, "--version", "7", "--force")
+        finally:
+            done.set()
+            poller.join()
         self.assertEqual(code, 0, err)
+        self.assertEqual(missing, [])
+        self.assertNotEqual(os.stat(pb).st_ino, before)
         self.assertEqual(sorted(os.listdir(other)), ["7"])
         self.assertEqual(sorted(os.listdir(os.path.join(other, "7"))), ["saved_model.pb", "variables"])
         # A version directory holding more than convert wrote is not deleted.
