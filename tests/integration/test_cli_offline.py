@@ -7,6 +7,7 @@ import collections
 import os
 import shutil
 import tempfile
+import threading
 import unittest
 
 import cv2
@@ -274,8 +275,25 @@ class Convert(unittest.TestCase):
         other = os.path.join(self.tmp, "other")
         code, out, err = run("convert", clilib.MTCNN_PB, other, "--version", "7")
         self.assertEqual(code, 0, err)
-        code, out, err = run("convert", clilib.MTCNN_PB, other, "--version", "7", "--force")
+        before = os.stat(os.path.join(other, "7", "saved_model.pb")).st_ino
+        # A server polling the directory meanwhile always finds version 7 whole: the old and the new
+        # directories are swapped in one rename.
+        pb, missing, done = os.path.join(other, "7", "saved_model.pb"), [], threading.Event()
+
+        def poll():
+            while not done.is_set():
+                if not os.path.exists(pb):
+                    missing.append(1)
+        poller = threading.Thread(target=poll)
+        poller.start()
+        try:
+            code, out, err = run("convert", clilib.MTCNN_PB, other, "--version", "7", "--force")
+        finally:
+            done.set()
+            poller.join()
         self.assertEqual(code, 0, err)
+        self.assertEqual(missing, [])
+        self.assertNotEqual(os.stat(pb).st_ino, before)
         self.assertEqual(sorted(os.listdir(other)), ["7"])
         self.assertEqual(sorted(os.listdir(os.path.join(other, "7"))), ["saved_model.pb", "variables"])
         # A version directory holding more than convert wrote is not deleted.
@@ -293,6 +311,10 @@ class Convert(unittest.TestCase):
         code, out, err = run("convert", os.path.join(self.out, "1"), os.path.join(self.tmp, "again"))
         self.assertEqual(code, 1)
         self.assertIn("is already a SavedModel", err)
+        code, out, err = run("convert", clilib.MTCNN, os.path.join(self.tmp, "again"))
+        self.assertEqual(code, 1)
+        self.assertEqual(err, "plinth-cli: %s is a model base path; convert one version directory: plinth-cli convert "
+                         "%s OUTDIR\n" % (clilib.MTCNN, os.path.join(clilib.MTCNN, "1")))
         code, out, err = run("convert", os.path.join(self.tmp, "missing.pb"), os.path.join(self.tmp, "again"))
         self.assertEqual(code, 1)
         self.assertIn("does not exist", err)

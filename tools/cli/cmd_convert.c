@@ -11,6 +11,7 @@
  * stripped_op_list and tensorflow_version describe the op registry and build
  * of the TensorFlow that wrote a model, and no loader reads them. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,16 +205,24 @@ static bool holds_only(const char *dir, const char *const *allowed) {
     return ok;
 }
 
-/* Removes a version directory as convert writes it: saved_model.pb and an
- * empty variables/. A directory holding anything else (a checkpoint,
- * assets) is left untouched. */
-static pl_status remove_version(const char *dir) {
+/* Whether `dir` holds only what convert writes (saved_model.pb and an empty
+ * variables/), so that --force may replace it; anything else (a checkpoint,
+ * assets) is left alone. */
+static pl_status check_replaceable(const char *dir) {
     static const char *const version_entries[] = {"saved_model.pb", "variables", NULL};
     static const char *const no_entries[] = {NULL};
-    char *pb = pl_path_join(dir, "saved_model.pb"), *vars = pl_path_join(dir, "variables");
-    pl_status st = pb && vars ? NULL : pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    char *vars = pl_path_join(dir, "variables");
+    pl_status st = vars ? NULL : pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
     if (!st && (!holds_only(dir, version_entries) || (pl_path_exists(vars) && !holds_only(vars, no_entries))))
         st = pl_error(PL_FAILED_PRECONDITION, "cannot replace %s: it holds more than a converted frozen graph", dir);
+    free(vars);
+    return st;
+}
+
+/* Removes a version directory check_replaceable accepted. */
+static pl_status remove_version(const char *dir) {
+    char *pb = pl_path_join(dir, "saved_model.pb"), *vars = pl_path_join(dir, "variables");
+    pl_status st = pb && vars ? NULL : pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
     if (!st && pl_path_exists(pb) && unlink(pb))
         st = pl_error(PL_FAILED_PRECONDITION, "cannot replace %s: %s", dir, strerror(errno));
     if (!st && pl_path_exists(vars) && rmdir(vars))
@@ -221,6 +230,46 @@ static pl_status remove_version(const char *dir) {
     if (!st && rmdir(dir)) st = pl_error(PL_FAILED_PRECONDITION, "cannot replace %s: %s", dir, strerror(errno));
     free(pb);
     free(vars);
+    return st;
+}
+
+/* Puts the new version in place of the old one. The two directories are
+ * swapped in one step where the file system can (a server polling OUTDIR
+ * sees the old version or the new, never neither), then the old one, now
+ * under the temporary name, is removed. */
+static pl_status replace_version(const char *tmp_dir, const char *final_dir) {
+    PL_TRY(check_replaceable(final_dir));
+    if (!renameat2(AT_FDCWD, tmp_dir, AT_FDCWD, final_dir, RENAME_EXCHANGE)) {
+        /* The new version is in place; an old one that cannot be removed is only litter. */
+        pl_status st = remove_version(tmp_dir);
+        if (st) fprintf(stderr, "plinth-cli: warning: the replaced version is left at %s\n", tmp_dir);
+        pl_status_free(st);
+        return NULL;
+    }
+    PL_TRY(remove_version(final_dir));
+    return rename(tmp_dir, final_dir)
+               ? pl_error(PL_PERMISSION_DENIED, "cannot create %s: %s", final_dir, strerror(errno))
+               : NULL;
+}
+
+/* A model base path (what --model_base_path names) holds version
+ * directories; convert takes one of them, so the error says which. */
+static pl_status hint_base_path(const char *input, pl_status st) {
+    pl_cli_version_dir *v;
+    int n = 0;
+    pl_status lst = pl_cli_list_versions(input, &v, &n);
+    if (lst) {
+        pl_status_free(lst);
+        return st;
+    }
+    if (n > 0) {
+        pl_status hint = pl_error(PL_INVALID_ARGUMENT,
+                                  "%s is a model base path; convert one version directory: plinth-cli convert %s OUTDIR",
+                                  input, v[n - 1].dir);
+        pl_status_free(st);
+        st = hint;
+    }
+    pl_cli_versions_free(v, n);
     return st;
 }
 
@@ -271,6 +320,7 @@ int pl_cli_convert(pl_cli *cli, int argc, char **argv) {
     pl_status st = final_dir && tmp_file && tmp_vars ? NULL : pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
 
     if (!st) st = pl_cli_model_file_read(a.input, &in);
+    if (st && pl_path_is_dir(a.input)) st = hint_base_path(a.input, st);
     if (!st && in.saved)
         st = pl_error(PL_INVALID_ARGUMENT, "%s is already a SavedModel; convert takes a frozen graph (.pb)", a.input);
     /* plinth's own loader derives the signature: the converted model then
@@ -290,8 +340,8 @@ int pl_cli_convert(pl_cli *cli, int argc, char **argv) {
     if (!st) st = check_written(tmp_dir, model);
     /* The version appears whole: a server polling OUTDIR never sees a
      * directory without its saved_model.pb. */
-    if (!st && a.force && pl_path_exists(final_dir)) st = remove_version(final_dir);
-    if (!st && rename(tmp_dir, final_dir))
+    if (!st && a.force && pl_path_exists(final_dir)) st = replace_version(tmp_dir, final_dir);
+    else if (!st && rename(tmp_dir, final_dir))
         st = pl_error(PL_PERMISSION_DENIED, "cannot create %s: %s", final_dir, strerror(errno));
     if (!st) {
         made_tmp = false;
