@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/array_internal.h"
 #include "ops/families.h"
 #include "ops/partial_shape.h"
 
@@ -161,23 +162,6 @@ static pl_status ta_read(tensor_array *ta, int32_t index, pl_tensor **out) {
         s->cleared = true;
     }
     s->read = true;
-    return NULL;
-}
-
-/* ---- element copies that respect strings and objects ---- */
-
-static pl_status copy_elements(pl_tensor *dst, int64_t dst_off, const pl_tensor *src, int64_t src_off, int64_t n) {
-    if (n <= 0) return NULL;
-    if (dst->dtype == PL_DT_STRING) {
-        const pl_str *s = src->data;
-        for (int64_t i = 0; i < n; i++) PL_TRY(pl_tensor_set_string(dst, dst_off + i, s[src_off + i].data, s[src_off + i].len));
-    } else if (dst->dtype == PL_DT_RESOURCE || dst->dtype == PL_DT_VARIANT) {
-        for (int64_t i = 0; i < n; i++)
-            pl_tensor_set_object(dst, dst_off + i, pl_object_ref(pl_tensor_object(src, src_off + i)));
-    } else {
-        size_t es = pl_dtype_size(dst->dtype);
-        memcpy((char *)dst->data + (size_t)dst_off * es, (const char *)src->data + (size_t)src_off * es, (size_t)n * es);
-    }
     return NULL;
 }
 
@@ -390,7 +374,7 @@ static pl_status gather_compute(pl_kernel_ctx *c) {
         dims[0] = n;
         memcpy(dims + 1, v0->dims, (size_t)v0->rank * sizeof *dims);
         st = pl_ctx_alloc_output(c, 0, a->dtype, v0->rank + 1, dims, &out);
-        for (int32_t i = 0; !st && i < n; i++) st = copy_elements(out, (int64_t)i * v0->count, values[i], 0, v0->count);
+        for (int32_t i = 0; !st && i < n; i++) st = pl__arr_copy(out, (int64_t)i * v0->count, values[i], 0, v0->count);
     }
     unref_all(values, n);
     return st;
@@ -453,7 +437,7 @@ static pl_status concat_compute(pl_kernel_ctx *c) {
         st = pl_ctx_alloc_output(c, 0, a->dtype, v0->rank, dims, &out);
         int64_t off = 0;
         for (int32_t i = 0; !st && i < n; i++) {
-            st = copy_elements(out, off, values[i], 0, values[i]->count);
+            st = pl__arr_copy(out, off, values[i], 0, values[i]->count);
             off += values[i]->count;
         }
     }
@@ -496,7 +480,7 @@ static pl_status scatter_compute(pl_kernel_ctx *c) {
         pl_tensor *e;
         st = pl_tensor_alloc(ta->dtype, value->rank - 1, value->dims + 1, &e);
         if (st) break;
-        st = copy_elements(e, 0, value, (int64_t)i * per, per);
+        st = pl__arr_copy(e, 0, value, (int64_t)i * per, per);
         if (!st) st = ta_write(ta, ix[i], e);
         pl_tensor_unref(e);
     }
@@ -548,7 +532,7 @@ static pl_status split_compute(pl_kernel_ctx *c) {
         pl_tensor *e;
         st = pl_tensor_alloc(ta->dtype, value->rank, dims, &e);
         if (st) break;
-        st = copy_elements(e, 0, value, offsets[i] * per, len[i] * per);
+        st = pl__arr_copy(e, 0, value, offsets[i] * per, len[i] * per);
         if (!st) st = ta_write(ta, i, e);
         pl_tensor_unref(e);
     }

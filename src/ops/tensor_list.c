@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/array_internal.h"
 #include "ops/families.h"
 #include "ops/partial_shape.h"
 
@@ -165,23 +166,6 @@ static pl_status element_shape_input(const pl_kernel_ctx *c, const tensor_list *
     return pl__pshape_merge(out, l->element_shape.rank, l->element_shape.dims);
 }
 
-/* Copies n elements, duplicating strings and object references. */
-static pl_status copy_elements(pl_tensor *dst, int64_t dst_off, const pl_tensor *src, int64_t src_off, int64_t n) {
-    if (n <= 0) return NULL;
-    if (dst->dtype == PL_DT_STRING) {
-        const pl_str *s = src->data;
-        for (int64_t i = 0; i < n; i++)
-            PL_TRY(pl_tensor_set_string(dst, dst_off + i, s[src_off + i].data, s[src_off + i].len));
-    } else if (dst->dtype == PL_DT_RESOURCE || dst->dtype == PL_DT_VARIANT) {
-        for (int64_t i = 0; i < n; i++)
-            pl_tensor_set_object(dst, dst_off + i, pl_object_ref(pl_tensor_object(src, src_off + i)));
-    } else {
-        size_t es = pl_dtype_size(dst->dtype);
-        memcpy((char *)dst->data + (size_t)dst_off * es, (const char *)src->data + (size_t)src_off * es, (size_t)n * es);
-    }
-    return NULL;
-}
-
 /* ---- kernels ---- */
 
 typedef struct list_attrs {
@@ -253,7 +237,7 @@ static pl_status from_tensor_compute(pl_kernel_ctx *c) {
     pl_status st = NULL;
     for (int64_t i = 0; !st && i < t->dims[0]; i++) {
         st = pl_tensor_alloc(t->dtype, t->rank - 1, t->dims + 1, &l->items[i]);
-        if (!st) st = copy_elements(l->items[i], 0, t, i * per, per);
+        if (!st) st = pl__arr_copy(l->items[i], 0, t, i * per, per);
     }
     if (st) {
         pl_object_unref(&l->base);
@@ -444,7 +428,7 @@ static pl_status stack_elements(pl_kernel_ctx *c, const tensor_list *l, const in
         if (e->count != per || !pl__pshape_compatible(&shape, e->rank, e->dims))
             return pl_error(PL_INVALID_ARGUMENT, "Incompatible shapes during merge: %s vs. %s",
                             pl__pshape_str(&shape, buf, sizeof buf), pl_shape_str(e->rank, e->dims, buf, sizeof buf));
-        PL_TRY(copy_elements(out, k * per, e, 0, per));
+        PL_TRY(pl__arr_copy(out, k * per, e, 0, per));
     }
     return NULL;
 }
