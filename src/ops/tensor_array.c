@@ -65,14 +65,6 @@ static pl_status resize(tensor_array *ta, int64_t n) {
     return NULL;
 }
 
-static void short_type(pl_dtype d, char *buf, size_t size) {
-    const char *n = pl_dtype_name(d);
-    if (!strncmp(n, "DT_", 3)) n += 3;
-    size_t i = 0;
-    for (; n[i] && i + 1 < size; i++) buf[i] = (char)(n[i] >= 'A' && n[i] <= 'Z' ? n[i] - 'A' + 'a' : n[i]);
-    buf[i] = '\0';
-}
-
 static pl_status closed_error(const tensor_array *ta) {
     return pl_error(PL_INVALID_ARGUMENT, "TensorArray %s has already been closed.", ta->name);
 }
@@ -88,8 +80,8 @@ static pl_status ta_write(tensor_array *ta, int32_t index, pl_tensor *value) {
     slot *s = &ta->slots[index];
     char a[32], b[32], sa[160], sb[160];
     if (value->dtype != ta->dtype) {
-        short_type(value->dtype, a, sizeof a);
-        short_type(ta->dtype, b, sizeof b);
+        pl_dtype_string(value->dtype, a, sizeof a);
+        pl_dtype_string(ta->dtype, b, sizeof b);
         return pl_error(PL_INVALID_ARGUMENT,
                         "TensorArray %s: Could not write to TensorArray index %d because the value dtype is %s but "
                         "TensorArray dtype is %s.",
@@ -263,16 +255,16 @@ static pl_status scalar_index(const pl_tensor *t, int32_t *out) {
 static pl_status check_read_dtype(const tensor_array *ta, pl_dtype want) {
     if (want == ta->dtype) return NULL;
     char a[32], b[32];
-    short_type(ta->dtype, a, sizeof a);
-    short_type(want, b, sizeof b);
+    pl_dtype_string(ta->dtype, a, sizeof a);
+    pl_dtype_string(want, b, sizeof b);
     return pl_error(PL_INVALID_ARGUMENT, "TensorArray dtype is %s but Op requested dtype %s.", a, b);
 }
 
 static pl_status check_write_dtype(const tensor_array *ta, pl_dtype got) {
     if (got == ta->dtype) return NULL;
     char a[32], b[32];
-    short_type(ta->dtype, a, sizeof a);
-    short_type(got, b, sizeof b);
+    pl_dtype_string(ta->dtype, a, sizeof a);
+    pl_dtype_string(got, b, sizeof b);
     return pl_error(PL_INVALID_ARGUMENT, "TensorArray dtype is %s but Op is trying to write dtype %s.", a, b);
 }
 

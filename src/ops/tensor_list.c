@@ -35,16 +35,6 @@ static pl_status shape_from_tensor(const pl_tensor *t, pl__pshape *out) {
     return NULL;
 }
 
-/* DataTypeString: "float", "int32". */
-static const char *type_str(pl_dtype d, char *buf, size_t size) {
-    const char *n = pl_dtype_name(d);
-    if (!strncmp(n, "DT_", 3)) n += 3;
-    size_t i = 0;
-    for (; n[i] && i + 1 < size; i++) buf[i] = (char)(n[i] >= 'A' && n[i] <= 'Z' ? n[i] - 'A' + 'a' : n[i]);
-    buf[i] = '\0';
-    return buf;
-}
-
 /* ---- the list ---- */
 
 typedef struct tensor_list {
@@ -148,7 +138,7 @@ static pl_status check_dtype(const tensor_list *l, pl_dtype op_dtype) {
     if (op_dtype == l->element_dtype) return NULL;
     char a[32], b[32];
     return pl_error(PL_INVALID_ARGUMENT, "Invalid data types; op elements %s but list elements %s",
-                    type_str(op_dtype, a, sizeof a), type_str(l->element_dtype, b, sizeof b));
+                    pl_dtype_string(op_dtype, a, sizeof a), pl_dtype_string(l->element_dtype, b, sizeof b));
 }
 
 static pl_status scalar_int(const pl_tensor *t, const char *what, int64_t *out) {
@@ -325,7 +315,7 @@ static pl_status push_back_compute(pl_kernel_ctx *c) {
     char t1[32], t2[32];
     if (v->dtype != a->element_dtype)
         return pl_error(PL_INVALID_ARGUMENT, "Invalid data types; list elements %s but tried to append %s",
-                        type_str(a->element_dtype, t1, sizeof t1), type_str(v->dtype, t2, sizeof t2));
+                        pl_dtype_string(a->element_dtype, t1, sizeof t1), pl_dtype_string(v->dtype, t2, sizeof t2));
     tensor_list *l;
     PL_TRY(input_list(c, 0, &l));
     PL_TRY(check_item_shape(l, v, "append"));
