@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "common/image_scale.h"
 #include "ops/dnnl_glue.h"
 #include "probe/fma.h"
 #include "runtime/model.h"
@@ -96,33 +97,6 @@ static double run_ms(pl_model *m, const inputs *in, trace *tr, int *faces) {
     *faces = (int)out[0]->dims[0];
     for (int i = 0; i < 3; i++) pl_tensor_unref(out[i]);
     return pl_clock_ns_to_ms(t1 - t0);
-}
-
-/* The reference image scaled to w x h (bilinear, half-pixel centres). */
-static pl_tensor *scaled(const pl_tensor *src, int64_t h, int64_t w) {
-    int64_t dims[3] = {h, w, 3};
-    pl_tensor *t;
-    pl_status st = pl_tensor_alloc(PL_DT_FLOAT, 3, dims, &t);
-    if (st) die(st);
-    const float *s = src->data;
-    float *d = t->data;
-    int64_t sh = src->dims[0], sw = src->dims[1];
-    for (int64_t y = 0; y < h; y++) {
-        double fy = ((double)y + 0.5) * (double)sh / (double)h - 0.5;
-        int64_t y0 = fy < 0 ? 0 : (int64_t)fy, y1 = y0 + 1 < sh ? y0 + 1 : sh - 1;
-        double wy = fy < 0 ? 0 : fy - (double)y0;
-        for (int64_t x = 0; x < w; x++) {
-            double fx = ((double)x + 0.5) * (double)sw / (double)w - 0.5;
-            int64_t x0 = fx < 0 ? 0 : (int64_t)fx, x1 = x0 + 1 < sw ? x0 + 1 : sw - 1;
-            double wx = fx < 0 ? 0 : fx - (double)x0;
-            for (int c = 0; c < 3; c++) {
-                double a = s[(y0 * sw + x0) * 3 + c], b = s[(y0 * sw + x1) * 3 + c];
-                double e = s[(y1 * sw + x0) * 3 + c], f = s[(y1 * sw + x1) * 3 + c];
-                d[(y * w + x) * 3 + c] = (float)((a * (1 - wx) + b * wx) * (1 - wy) + (e * (1 - wx) + f * wx) * wy);
-            }
-        }
-    }
-    return t;
 }
 
 /* The image mirrored left to right: same size, other content. */
@@ -221,7 +195,7 @@ int main(int argc, char **argv) {
     in.image = mirrored(ref);
     bench_image(m, &in, "test_image mirrored (same size, other content)", runs, peak);
     pl_tensor_unref(in.image);
-    in.image = scaled(ref, 1080, 1920);
+    if ((st = pl_bench_image_scaled(ref, 1080, 1920, &in.image))) die(st);
     bench_image(m, &in, "1920x1080", runs > 3 ? runs / 2 : runs, peak);
     pl_tensor_unref(in.image);
     pl_tensor_unref(ref);

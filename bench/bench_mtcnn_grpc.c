@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "common/image_scale.h"
 #include "probe/fma.h"
 #include "runtime/model.h"
 #include "tensor/npy.h"
@@ -68,32 +69,6 @@ static double median(double *v, int n) {
 }
 
 /* ---- images and requests ---- */
-
-/* The reference image scaled to h x w (bilinear, half-pixel centres). */
-static pl_tensor *scaled(const pl_tensor *src, int64_t h, int64_t w) {
-    int64_t dims[3] = {h, w, 3};
-    pl_tensor *t;
-    check(pl_tensor_alloc(PL_DT_FLOAT, 3, dims, &t));
-    const float *s = src->data;
-    float *d = t->data;
-    int64_t sh = src->dims[0], sw = src->dims[1];
-    for (int64_t y = 0; y < h; y++) {
-        double fy = ((double)y + 0.5) * (double)sh / (double)h - 0.5;
-        int64_t y0 = fy < 0 ? 0 : (int64_t)fy, y1 = y0 + 1 < sh ? y0 + 1 : sh - 1;
-        double wy = fy < 0 ? 0 : fy - (double)y0;
-        for (int64_t x = 0; x < w; x++) {
-            double fx = ((double)x + 0.5) * (double)sw / (double)w - 0.5;
-            int64_t x0 = fx < 0 ? 0 : (int64_t)fx, x1 = x0 + 1 < sw ? x0 + 1 : sw - 1;
-            double wx = fx < 0 ? 0 : fx - (double)x0;
-            for (int c = 0; c < 3; c++) {
-                double a = s[(y0 * sw + x0) * 3 + c], b = s[(y0 * sw + x1) * 3 + c];
-                double e = s[(y1 * sw + x0) * 3 + c], f = s[(y1 * sw + x1) * 3 + c];
-                d[(y * w + x) * 3 + c] = (float)((a * (1 - wx) + b * wx) * (1 - wy) + (e * (1 - wx) + f * wx) * wy);
-            }
-        }
-    }
-    return t;
-}
 
 typedef struct tensor_msg {
     Tensorflow__TensorProto t;
@@ -490,7 +465,7 @@ int main(int argc, char **argv) {
     image_case cases[2] = {{.label = "test_image", .npy_name = "test_image"},
                            {.label = "1920x1080", .npy_name = "bench_1920x1080"}};
     check(pl_npy_read_file(image, &cases[0].img));
-    cases[1].img = scaled(cases[0].img, 1080, 1920);
+    check(pl_bench_image_scaled(cases[0].img, 1080, 1920, &cases[1].img));
     grpc_init();
     for (int i = 0; i < 2; i++) cases[i].req = make_request(cases[i].img);
     int pport = free_port(), eport = free_port();

@@ -41,23 +41,37 @@ static int64_t now_ns(void) {
 
 /* ---- messages ---- */
 
+/* A float tensor of shape [1] — what the request and the response each carry —
+ * with the parts it points at, so it can live on the caller's stack. */
+typedef struct one_float {
+    Tensorflow__TensorShapeProto__Dim dim, *dims[1];
+    Tensorflow__TensorShapeProto shape;
+    float value;
+    Tensorflow__TensorProto t;
+} one_float;
+
+static Tensorflow__TensorProto *one_float_tensor(one_float *o, float value) {
+    tensorflow__tensor_shape_proto__dim__init(&o->dim);
+    o->dim.size = 1;
+    o->dims[0] = &o->dim;
+    tensorflow__tensor_shape_proto__init(&o->shape);
+    o->shape.n_dim = 1;
+    o->shape.dim = o->dims;
+    o->value = value;
+    tensorflow__tensor_proto__init(&o->t);
+    o->t.dtype = TENSORFLOW__DATA_TYPE__DT_FLOAT;
+    o->t.tensor_shape = &o->shape;
+    o->t.n_float_val = 1;
+    o->t.float_val = &o->value;
+    return &o->t;
+}
+
 /* PredictRequest{model_spec{name:"default"}, inputs{"x": float [1] = 2.0}, output_filter:"y"}. */
 static grpc_slice make_request(void) {
-    Tensorflow__TensorShapeProto__Dim dim = TENSORFLOW__TENSOR_SHAPE_PROTO__DIM__INIT;
-    dim.size = 1;
-    Tensorflow__TensorShapeProto__Dim *dims[] = {&dim};
-    Tensorflow__TensorShapeProto shape = TENSORFLOW__TENSOR_SHAPE_PROTO__INIT;
-    shape.n_dim = 1;
-    shape.dim = dims;
-    float x = 2.0f;
-    Tensorflow__TensorProto t = TENSORFLOW__TENSOR_PROTO__INIT;
-    t.dtype = TENSORFLOW__DATA_TYPE__DT_FLOAT;
-    t.tensor_shape = &shape;
-    t.n_float_val = 1;
-    t.float_val = &x;
+    one_float x;
     Tensorflow__Serving__PredictRequest__InputsEntry e = TENSORFLOW__SERVING__PREDICT_REQUEST__INPUTS_ENTRY__INIT;
     e.key = "x";
-    e.value = &t;
+    e.value = one_float_tensor(&x, 2.0f);
     Tensorflow__Serving__PredictRequest__InputsEntry *entries[] = {&e};
     Tensorflow__Serving__ModelSpec spec = TENSORFLOW__SERVING__MODEL_SPEC__INIT;
     spec.name = "default";
@@ -75,21 +89,10 @@ static grpc_slice make_request(void) {
 
 /* The response plinth gives for the request above: y = [3.0], version 123. */
 static grpc_slice make_response(void) {
-    Tensorflow__TensorShapeProto__Dim dim = TENSORFLOW__TENSOR_SHAPE_PROTO__DIM__INIT;
-    dim.size = 1;
-    Tensorflow__TensorShapeProto__Dim *dims[] = {&dim};
-    Tensorflow__TensorShapeProto shape = TENSORFLOW__TENSOR_SHAPE_PROTO__INIT;
-    shape.n_dim = 1;
-    shape.dim = dims;
-    float y = 3.0f;
-    Tensorflow__TensorProto t = TENSORFLOW__TENSOR_PROTO__INIT;
-    t.dtype = TENSORFLOW__DATA_TYPE__DT_FLOAT;
-    t.tensor_shape = &shape;
-    t.n_float_val = 1;
-    t.float_val = &y;
+    one_float y;
     Tensorflow__Serving__PredictResponse__OutputsEntry e = TENSORFLOW__SERVING__PREDICT_RESPONSE__OUTPUTS_ENTRY__INIT;
     e.key = "y";
-    e.value = &t;
+    e.value = one_float_tensor(&y, 3.0f);
     Tensorflow__Serving__PredictResponse__OutputsEntry *entries[] = {&e};
     Google__Protobuf__Int64Value v = GOOGLE__PROTOBUF__INT64_VALUE__INIT;
     v.value = 123;

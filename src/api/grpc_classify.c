@@ -10,16 +10,20 @@
 
 static pl_status oom(void) { return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory"); }
 
-/* Splits the request and decodes its model spec. */
-static pl_status scan(pl__grpc_call_ctx *ctx, const uint8_t *data, size_t len, pl__wire_request *w,
-                      Tensorflow__Serving__ModelSpec **spec) {
+/* Classify and Regress take the same request (a model spec and an Input of
+ * tf.Examples): splits it and finds the servable the spec names, which the
+ * caller releases. */
+static pl_status open_request(pl__grpc_call_ctx *ctx, const uint8_t *data, size_t len, pl__wire_request *w,
+                              pl_model_spec *spec, pl_servable **sv) {
     PL_TRY(pl__wire_scan_request(ctx->arena, data, len, false, w));
-    *spec = NULL;
-    if (!w->has_model_spec) return NULL;
-    PL_TRY(pl__grpc_unpack(ctx, &tensorflow__serving__model_spec__descriptor, w->model_spec, w->model_spec_len,
-                           (ProtobufCMessage **)spec));
-    ctx->model_name = (*spec)->name;
-    return NULL;
+    Tensorflow__Serving__ModelSpec *pspec = NULL;
+    if (w->has_model_spec) {
+        PL_TRY(pl__grpc_unpack(ctx, &tensorflow__serving__model_spec__descriptor, w->model_spec, w->model_spec_len,
+                               (ProtobufCMessage **)&pspec));
+        ctx->model_name = pspec->name;
+    }
+    PL_TRY(pl__grpc_spec_from_proto(pspec, spec));
+    return pl_serving_get_servable(ctx->serving, spec, sv);
 }
 
 static pl_examples examples_of(const pl__wire_request *w) {
@@ -76,12 +80,9 @@ static Tensorflow__Serving__RegressionResult *regression_result(pl_arena *a, con
 
 pl_status pl__grpc_classify(pl__grpc_call_ctx *ctx, const uint8_t *data, size_t len, grpc_slice *resp) {
     pl__wire_request w;
-    Tensorflow__Serving__ModelSpec *pspec;
-    PL_TRY(scan(ctx, data, len, &w, &pspec));
     pl_model_spec spec;
-    PL_TRY(pl__grpc_spec_from_proto(pspec, &spec));
     pl_servable *sv;
-    PL_TRY(pl_serving_get_servable(ctx->serving, &spec, &sv));
+    PL_TRY(open_request(ctx, data, len, &w, &spec, &sv));
     pl_examples in = examples_of(&w);
     pl_classify_response out;
     pl_status st = pl_serving_classify(sv, spec.signature_name, &ctx->run, &in, &out);
@@ -98,12 +99,9 @@ pl_status pl__grpc_classify(pl__grpc_call_ctx *ctx, const uint8_t *data, size_t 
 
 pl_status pl__grpc_regress(pl__grpc_call_ctx *ctx, const uint8_t *data, size_t len, grpc_slice *resp) {
     pl__wire_request w;
-    Tensorflow__Serving__ModelSpec *pspec;
-    PL_TRY(scan(ctx, data, len, &w, &pspec));
     pl_model_spec spec;
-    PL_TRY(pl__grpc_spec_from_proto(pspec, &spec));
     pl_servable *sv;
-    PL_TRY(pl_serving_get_servable(ctx->serving, &spec, &sv));
+    PL_TRY(open_request(ctx, data, len, &w, &spec, &sv));
     pl_examples in = examples_of(&w);
     pl_regress_response out;
     pl_status st = pl_serving_regress(sv, spec.signature_name, &ctx->run, &in, &out);

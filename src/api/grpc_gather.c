@@ -73,16 +73,30 @@ static bool take(cursor *c, void *dst, size_t n) {
     return true;
 }
 
-static bool take_varint(cursor *c, uint64_t *v) {
-    *v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
+/* A varint as read, with its bytes: fields copied through keep their exact
+ * encoding (an overlong varint of an unknown field stays as it came). */
+typedef struct varint {
+    uint64_t value;
+    uint8_t raw[10];
+    size_t len;
+} varint;
+
+static bool take_varint(cursor *c, varint *v) {
+    v->value = 0;
+    for (v->len = 0; v->len < sizeof v->raw; v->len++) {
         uint8_t b;
         if (!take(c, &b, 1)) return false;
-        *v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) return true;
+        v->raw[v->len] = b;
+        v->value |= (uint64_t)(b & 0x7f) << (7 * v->len);
+        if (!(b & 0x80)) {
+            v->len++;
+            return true;
+        }
     }
     return false;
 }
+
+static void put_raw(pl_strbuf *out, const varint *v) { pl_strbuf_append(out, v->raw, v->len); }
 
 static void put_varint(pl_strbuf *out, uint64_t v) {
     char buf[10];
@@ -103,83 +117,76 @@ static bool copy_through(cursor *c, pl_strbuf *out, size_t n) {
     return true;
 }
 
-/* The payload of one field whose tag is already read, copied through. */
-static bool copy_field(cursor *c, pl_strbuf *out, uint64_t tag) {
-    put_varint(out, tag);
-    uint64_t v;
-    switch (tag & 7) {
+/* One field whose tag is already read, copied through as it came. */
+static bool copy_field(cursor *c, pl_strbuf *out, const varint *tag) {
+    put_raw(out, tag);
+    varint v;
+    switch (tag->value & 7) {
     case WIRE_VARINT:
         if (!take_varint(c, &v)) return false;
-        put_varint(out, v);
+        put_raw(out, &v);
         return true;
     case WIRE_FIXED64: return copy_through(c, out, 8);
     case WIRE_FIXED32: return copy_through(c, out, 4);
     case WIRE_LEN:
-        if (!take_varint(c, &v) || v > c->pieces->length - c->pos) return false;
-        put_varint(out, v);
-        return copy_through(c, out, (size_t)v);
+        if (!take_varint(c, &v) || v.value > c->pieces->length - c->pos) return false;
+        put_raw(out, &v);
+        return copy_through(c, out, (size_t)v.value);
     default: return false; /* groups: no tensorflow.serving message has them */
     }
 }
 
+/* True when n more bytes end at or before `end`. */
+static bool fits(const cursor *c, size_t end, uint64_t n) { return c->pos <= end && n <= end - c->pos; }
+
 typedef struct gathering {
     cursor cur;
+    size_t min_content;
     pl__pb_pool *pool;
     pl__grpc_gathered *found;
 } gathering;
 
-/* A message of `len` bytes whose fields are copied through to out, except
- * field `inner` (length-delimited), which `nested` handles. */
-typedef bool (*nested_fn)(gathering *g, pl_strbuf *out, size_t len, int entry);
+/* Reads one length-delimited field (its tag read already) through `fn`, which
+ * writes the field's new payload; the field is written out with that
+ * payload's length. */
+typedef bool (*payload_fn)(gathering *g, pl_strbuf *out, size_t end, int entry);
 
-static bool message(gathering *g, pl_strbuf *out, size_t len, int entry, uint64_t inner, nested_fn nested) {
-    size_t end = g->cur.pos + len;
-    while (g->cur.pos < end) {
-        uint64_t tag, n;
-        if (!take_varint(&g->cur, &tag)) return false;
-        if (tag >> 3 == inner && (tag & 7) == WIRE_LEN && nested) {
-            if (!take_varint(&g->cur, &n) || n > end - g->cur.pos) return false;
-            /* Small ones are copied through; a large one is taken apart. */
-            pl_strbuf sub;
-            pl_strbuf_init(&sub, 0);
-            bool ok = nested(g, &sub, (size_t)n, entry) && !sub.failed;
-            if (ok) {
-                put_varint(out, tag);
-                put_varint(out, sub.len);
-                pl_strbuf_append(out, sub.data, sub.len);
-            }
-            pl_strbuf_deinit(&sub);
-            if (!ok) return false;
-        } else if (!copy_field(&g->cur, out, tag)) {
-            return false;
-        }
-        if (g->cur.pos > end) return false;
+static bool rewrite_field(gathering *g, pl_strbuf *out, const varint *tag, size_t end, payload_fn fn, int entry) {
+    varint n;
+    if (!take_varint(&g->cur, &n) || !fits(&g->cur, end, n.value)) return false;
+    pl_strbuf sub;
+    pl_strbuf_init(&sub, 0);
+    bool ok = fn(g, &sub, g->cur.pos + (size_t)n.value, entry) && !sub.failed;
+    if (ok) {
+        put_raw(out, tag);
+        put_varint(out, sub.len);
+        pl_strbuf_append(out, sub.data, sub.len);
     }
-    return true;
+    pl_strbuf_deinit(&sub);
+    return ok;
 }
 
-/* TensorProto: a large tensor_content (4) goes into a block of its own. */
-static bool tensor_proto(gathering *g, pl_strbuf *out, size_t len, int entry) {
-    size_t end = g->cur.pos + len;
+/* TensorProto up to `end`: a large tensor_content (4) goes into a block of its own. */
+static bool tensor_proto(gathering *g, pl_strbuf *out, size_t end, int entry) {
     while (g->cur.pos < end) {
-        uint64_t tag, n;
-        if (!take_varint(&g->cur, &tag)) return false;
-        if (tag == (4 << 3 | WIRE_LEN)) {
-            if (!take_varint(&g->cur, &n) || n > end - g->cur.pos) return false;
-            if (n >= PL__PB_BIG) {
-                void *block = pl__pb_big_alloc(g->pool, (size_t)n);
-                if (!block || !take(&g->cur, block, (size_t)n)) return false;
-                /* The last occurrence wins, as it would in protobuf-c. */
+        varint tag, n;
+        if (!take_varint(&g->cur, &tag) || g->cur.pos > end) return false;
+        if (tag.value == (4 << 3 | WIRE_LEN)) {
+            if (!take_varint(&g->cur, &n) || !fits(&g->cur, end, n.value)) return false;
+            if (n.value >= g->min_content) {
+                void *block = pl__pb_big_alloc(g->pool, (size_t)n.value);
+                if (!block || !take(&g->cur, block, (size_t)n.value)) return false;
+                /* The last occurrence wins, as it does in protobuf-c. */
                 g->found->entries[entry].data = block;
-                g->found->entries[entry].len = (size_t)n;
+                g->found->entries[entry].len = (size_t)n.value;
                 continue;
             }
             /* A small one after a large one replaces it. */
             g->found->entries[entry].data = NULL;
-            put_varint(out, tag);
-            put_varint(out, n);
-            if (!copy_through(&g->cur, out, (size_t)n)) return false;
-        } else if (!copy_field(&g->cur, out, tag)) {
+            put_raw(out, &tag);
+            put_raw(out, &n);
+            if (!copy_through(&g->cur, out, (size_t)n.value)) return false;
+        } else if (!copy_field(&g->cur, out, &tag)) {
             return false;
         }
         if (g->cur.pos > end) return false;
@@ -187,48 +194,50 @@ static bool tensor_proto(gathering *g, pl_strbuf *out, size_t len, int entry) {
     return true;
 }
 
-static bool inputs_entry(gathering *g, pl_strbuf *out, size_t len, int entry) {
-    return message(g, out, len, entry, 2, tensor_proto);
+/* One inputs map entry up to `end`: its value (2) is a TensorProto. */
+static bool inputs_entry(gathering *g, pl_strbuf *out, size_t end, int entry) {
+    while (g->cur.pos < end) {
+        varint tag;
+        if (!take_varint(&g->cur, &tag) || g->cur.pos > end) return false;
+        bool ok = tag.value == (2 << 3 | WIRE_LEN) ? rewrite_field(g, out, &tag, end, tensor_proto, entry)
+                                                   : copy_field(&g->cur, out, &tag);
+        if (!ok || g->cur.pos > end) return false;
+    }
+    return true;
 }
 
-pl_status pl__grpc_gather(grpc_slice_buffer *pieces, pl__pb_pool *pool, pl_arena *arena, grpc_slice *compact,
-                          pl__grpc_gathered *found) {
+/* Room for one more inputs entry. */
+static bool add_entry(pl__grpc_gathered *found, pl_arena *arena, int *entry) {
+    if (found->num_entries == found->cap_entries) {
+        int cap = found->cap_entries ? 2 * found->cap_entries : 8;
+        pl__grpc_gathered_entry *grown = pl_arena_alloc(arena, sizeof *grown * (size_t)cap);
+        if (!grown) return false;
+        if (found->num_entries) memcpy(grown, found->entries, sizeof *grown * (size_t)found->num_entries);
+        found->entries = grown;
+        found->cap_entries = cap;
+    }
+    *entry = found->num_entries++;
+    found->entries[*entry] = (pl__grpc_gathered_entry){0};
+    return true;
+}
+
+pl_status pl__grpc_gather(grpc_slice_buffer *pieces, size_t min_content, pl__pb_pool *pool, pl_arena *arena,
+                          grpc_slice *compact, pl__grpc_gathered *found) {
     memset(found, 0, sizeof *found);
-    gathering g = {.cur = {.pieces = pieces}, .pool = pool, .found = found};
+    gathering g = {.cur = {.pieces = pieces}, .min_content = min_content, .pool = pool, .found = found};
     pl_strbuf out;
     pl_strbuf_init(&out, 0);
     bool ok = true;
+    /* PredictRequest: inputs (2) are map entries, everything else is copied through. */
     while (ok && g.cur.pos < pieces->length) {
-        uint64_t tag, n;
+        varint tag;
+        int entry;
         ok = take_varint(&g.cur, &tag);
-        if (ok && tag == (2 << 3 | WIRE_LEN)) {
-            ok = take_varint(&g.cur, &n) && n <= pieces->length - g.cur.pos;
-            if (ok && found->num_entries == found->cap_entries) {
-                int cap = found->cap_entries ? 2 * found->cap_entries : 8;
-                pl__grpc_gathered_entry *grown = pl_arena_alloc(arena, sizeof *grown * (size_t)cap);
-                ok = grown != NULL;
-                if (ok) {
-                    if (found->num_entries) memcpy(grown, found->entries, sizeof *grown * (size_t)found->num_entries);
-                    found->entries = grown;
-                    found->cap_entries = cap;
-                }
-            }
-            if (ok) {
-                int entry = found->num_entries++;
-                found->entries[entry] = (pl__grpc_gathered_entry){0};
-                pl_strbuf sub;
-                pl_strbuf_init(&sub, 0);
-                ok = inputs_entry(&g, &sub, (size_t)n, entry) && !sub.failed;
-                if (ok) {
-                    put_varint(&out, tag);
-                    put_varint(&out, sub.len);
-                    pl_strbuf_append(&out, sub.data, sub.len);
-                }
-                pl_strbuf_deinit(&sub);
-            }
-        } else if (ok) {
-            ok = copy_field(&g.cur, &out, tag);
-        }
+        if (ok && tag.value == (2 << 3 | WIRE_LEN))
+            ok = add_entry(found, arena, &entry) &&
+                 rewrite_field(&g, &out, &tag, pieces->length, inputs_entry, entry);
+        else if (ok)
+            ok = copy_field(&g.cur, &out, &tag);
     }
     pl_heap_trim();
     ok = ok && !out.failed;

@@ -45,11 +45,12 @@ typedef struct pl__grpc_gathered {
     int num_entries, cap_entries;
 } pl__grpc_gathered;
 /* Reads a PredictRequest out of its received pieces (releasing each once
- * read): large tensor_contents into big blocks of `pool`, the rest re-encoded
- * into *compact without them (grpc_gather.c). INTERNAL "Failed to parse
- * request" when the wire format is broken. */
-pl_status pl__grpc_gather(grpc_slice_buffer *pieces, pl__pb_pool *pool, pl_arena *arena, grpc_slice *compact,
-                          pl__grpc_gathered *found);
+ * read): tensor_contents of min_content bytes and more (PL__PB_BIG when
+ * serving) into big blocks of `pool`, the rest re-encoded into *compact
+ * without them (grpc_gather.c). INTERNAL "Failed to parse request" when the
+ * wire format is broken. */
+pl_status pl__grpc_gather(grpc_slice_buffer *pieces, size_t min_content, pl__pb_pool *pool, pl_arena *arena,
+                          grpc_slice *compact, pl__grpc_gathered *found);
 void pl__pb_pool_release(pl__pb_pool *pool);
 
 /* ---- one method ---- */

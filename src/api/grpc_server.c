@@ -362,7 +362,8 @@ static void slot_handle(call *c) {
     if (bb && bb->type == GRPC_BB_RAW && bb->data.raw.compression == GRPC_COMPRESS_NONE &&
         methods[c->method].handler == pl__grpc_predict && c->received_len >= PL_HEAP_TRIM_AFTER) {
         /* A large Predict: its tensors go straight from the received pieces into their own blocks. */
-        pl_status st = pl__grpc_gather(&bb->data.raw.slice_buffer, &c->pool, &c->arena, &req, &c->gathered);
+        pl_status st =
+            pl__grpc_gather(&bb->data.raw.slice_buffer, PL__PB_BIG, &c->pool, &c->arena, &req, &c->gathered);
         if (st) {
             slot_reply(c, st, grpc_empty_slice());
             return;

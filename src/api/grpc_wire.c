@@ -7,6 +7,7 @@
 
 typedef struct reader {
     const uint8_t *p, *end;
+    bool bad;                 /* stopped on a malformed field */
 } reader;
 
 static bool read_varint(reader *r, uint64_t *v) {
@@ -50,21 +51,34 @@ static bool read_field(reader *r, uint32_t *number, int *wire, const uint8_t **b
     }
 }
 
-bool pl__wire_depth_ok(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len, int max_depth) {
-    reader r = {data, data + len};
-    while (r.p < r.end) {
-        uint32_t number;
+/* Advances to the next length-delimited field, skipping the others: every
+ * walk here looks only into sub-messages and bytes. False at the end of the
+ * message, or on a malformed field, which sets r->bad. */
+static bool next_bytes_field(reader *r, uint32_t *number, const uint8_t **body, size_t *len) {
+    while (r->p < r->end) {
         int wire;
-        const uint8_t *body = NULL;
-        size_t blen = 0;
-        if (!read_field(&r, &number, &wire, &body, &blen)) return false;
-        if (wire != 2 || !desc) continue;
+        if (!read_field(r, number, &wire, body, len)) {
+            r->bad = true;
+            return false;
+        }
+        if (wire == 2) return true;
+    }
+    return false;
+}
+
+bool pl__wire_depth_ok(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len, int max_depth) {
+    reader r = {data, data + len, false};
+    uint32_t number;
+    const uint8_t *body = NULL;
+    size_t blen = 0;
+    while (next_bytes_field(&r, &number, &body, &blen)) {
+        if (!desc) continue;
         const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(desc, (unsigned)number);
         if (!f || f->type != PROTOBUF_C_TYPE_MESSAGE) continue;
         if (max_depth <= 0) return false;
         if (!pl__wire_depth_ok(f->descriptor, body, blen, max_depth - 1)) return false;
     }
-    return true;
+    return !r.bad;
 }
 
 static bool push_str(pl_arena *a, pl_str **arr, int64_t *n, int64_t *cap, const uint8_t *p, size_t len) {
@@ -110,33 +124,28 @@ static pl_status oom(void) { return pl_error(PL_RESOURCE_EXHAUSTED, "out of memo
 
 /* ExampleList / ExampleListWithContext: 1 = repeated Example, 2 = context. */
 static pl_status scan_list(scan_state *s, const uint8_t *data, size_t len, bool with_context) {
-    reader r = {data, data + len};
-    while (r.p < r.end) {
-        uint32_t number;
-        int wire;
-        const uint8_t *body = NULL;
-        size_t blen = 0;
-        if (!read_field(&r, &number, &wire, &body, &blen)) return malformed();
-        if (wire != 2) continue;
+    reader r = {data, data + len, false};
+    uint32_t number;
+    const uint8_t *body = NULL;
+    size_t blen = 0;
+    while (next_bytes_field(&r, &number, &body, &blen)) {
         if (number == 1) {
             if (!push_str(s->a, &s->out->examples, &s->out->num_examples, &s->cap, body, blen)) return oom();
         } else if (number == 2 && with_context) {
             if (!merge_bytes(s->a, &s->context, &s->context_len, body, blen)) return oom();
         }
     }
-    return NULL;
+    return r.bad ? malformed() : NULL;
 }
 
 /* Input: oneof { 1 = example_list, 2 = example_list_with_context }. */
 static pl_status scan_input(scan_state *s, const uint8_t *data, size_t len) {
-    reader r = {data, data + len};
-    while (r.p < r.end) {
-        uint32_t number;
-        int wire;
-        const uint8_t *body = NULL;
-        size_t blen = 0;
-        if (!read_field(&r, &number, &wire, &body, &blen)) return malformed();
-        if (wire != 2 || (number != 1 && number != 2)) continue;
+    reader r = {data, data + len, false};
+    uint32_t number;
+    const uint8_t *body = NULL;
+    size_t blen = 0;
+    while (next_bytes_field(&r, &number, &body, &blen)) {
+        if (number != 1 && number != 2) continue;
         if (s->kind != (int)number) {
             /* Setting the other member of a oneof clears the first. */
             s->kind = (int)number;
@@ -146,21 +155,18 @@ static pl_status scan_input(scan_state *s, const uint8_t *data, size_t len) {
         }
         PL_TRY(scan_list(s, body, blen, number == 2));
     }
-    return NULL;
+    return r.bad ? malformed() : NULL;
 }
 
 pl_status pl__wire_scan_request(pl_arena *a, const uint8_t *data, size_t len, bool multi, pl__wire_request *out) {
     memset(out, 0, sizeof *out);
     scan_state s = {.a = a, .out = out};
     int64_t ntasks = 0, task_cap = 0;
-    reader r = {data, data + len};
-    while (r.p < r.end) {
-        uint32_t number;
-        int wire;
-        const uint8_t *body = NULL;
-        size_t blen = 0;
-        if (!read_field(&r, &number, &wire, &body, &blen)) return malformed();
-        if (wire != 2) continue;
+    reader r = {data, data + len, false};
+    uint32_t number;
+    const uint8_t *body = NULL;
+    size_t blen = 0;
+    while (next_bytes_field(&r, &number, &body, &blen)) {
         if (number == 1 && multi) {
             if (ntasks >= INT32_MAX / 2) return malformed();
             if (!push_str(a, &out->tasks, &ntasks, &task_cap, body, blen)) return oom();
@@ -171,6 +177,7 @@ pl_status pl__wire_scan_request(pl_arena *a, const uint8_t *data, size_t len, bo
             PL_TRY(scan_input(&s, body, blen));
         }
     }
+    if (r.bad) return malformed();
     out->num_tasks = (int)ntasks;
     if (s.kind == 2) {
         out->has_context = true;

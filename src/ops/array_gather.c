@@ -200,15 +200,26 @@ pl_status pl__arr_where(pl_kernel_ctx *c) {
     const pl_tensor *in = c->inputs[0];
     if (in->dtype == PL_DT_STRING || in->dtype == PL_DT_RESOURCE || in->dtype == PL_DT_VARIANT)
         return pl_error(PL_INVALID_ARGUMENT, "Where: %s input is not supported", pl_dtype_name(in->dtype));
+    /* bool masks (P-Net's score thresholds, a million elements at 1920x1080) take a byte loop. */
+    const bool bytes = pl_dtype_size(in->dtype) == 1;
+    const unsigned char *b = in->data;
     int64_t n = 0;
-    for (int64_t i = 0; i < in->count; i++) n += is_true(in, i);
+    if (bytes)
+        for (int64_t i = 0; i < in->count; i++) n += b[i] != 0;
+    else
+        for (int64_t i = 0; i < in->count; i++) n += is_true(in, i);
     int64_t dims[2] = {n, in->rank};
     pl_tensor *out;
     PL_TRY(pl_ctx_alloc_output(c, 0, PL_DT_INT64, 2, dims, &out));
     int64_t *o = out->data;
+    if (bytes && in->rank == 1) {
+        for (int64_t i = 0; i < in->count; i++)
+            if (b[i]) *o++ = i;
+        return NULL;
+    }
     int64_t idx[PL_MAX_RANK] = {0};
     for (int64_t i = 0; i < in->count; i++) {
-        if (is_true(in, i)) {
+        if (bytes ? b[i] != 0 : is_true(in, i)) {
             memcpy(o, idx, (size_t)in->rank * sizeof *o);
             o += in->rank;
         }

@@ -35,18 +35,23 @@ static pl_status op_call_prepare(pl_kernel_prep *p) {
     return call_prepare_with(p, f);
 }
 
-static pl_status call_compute(pl_kernel_ctx *c) {
-    const pl_function *f = c->state;
-    pl_tensor **rets = calloc((size_t)pl_function_num_rets(f) + 1, sizeof *rets);
+/* Calls f on args and hands its results to the node's outputs (or drops
+ * them on an error): a plain call and the chosen If or Case branch all end
+ * this way. */
+static pl_status call_to_outputs(pl_kernel_ctx *c, const pl_function *f, pl_tensor *const *args) {
+    int n = pl_function_num_rets(f);
+    pl_tensor **rets = calloc((size_t)n + 1, sizeof *rets);
     if (!rets) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-    pl_status st = pl_function_call(f, c->run, c->inputs, rets);
-    for (int i = 0; i < pl_function_num_rets(f); i++) {
+    pl_status st = pl_function_call(f, c->run, args, rets);
+    for (int i = 0; i < n; i++) {
         if (!st) pl_ctx_set_output(c, i, rets[i]);
         else pl_tensor_unref(rets[i]);
     }
     free(rets);
     return st;
 }
+
+static pl_status call_compute(pl_kernel_ctx *c) { return call_to_outputs(c, c->state, c->inputs); }
 
 static void function_release(void *state) { pl_function_free(state); }
 
@@ -112,17 +117,7 @@ static pl_status if_compute(pl_kernel_ctx *c) {
     const if_state *s = c->state;
     bool cond;
     PL_TRY(to_bool(c->inputs[0], &cond));
-    const pl_function *f = cond ? s->then_f : s->else_f;
-    int n = pl_function_num_rets(f);
-    pl_tensor **rets = calloc((size_t)n + 1, sizeof *rets);
-    if (!rets) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-    pl_status st = pl_function_call(f, c->run, c->inputs + 1, rets);
-    for (int i = 0; i < n; i++) {
-        if (!st) pl_ctx_set_output(c, i, rets[i]);
-        else pl_tensor_unref(rets[i]);
-    }
-    free(rets);
-    return st;
+    return call_to_outputs(c, cond ? s->then_f : s->else_f, c->inputs + 1);
 }
 
 /* ---- Case: branches[branch_index], the last branch when out of range ---- */
@@ -169,17 +164,7 @@ static pl_status case_compute(pl_kernel_ctx *c) {
         return pl_error(PL_INVALID_ARGUMENT, "branch_index must be an int32 scalar");
     int32_t b = *(const int32_t *)idx->data;
     if (b < 0 || b >= s->n) b = s->n - 1;
-    const pl_function *f = s->branches[b];
-    int n = pl_function_num_rets(f);
-    pl_tensor **rets = calloc((size_t)n + 1, sizeof *rets);
-    if (!rets) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-    pl_status st = pl_function_call(f, c->run, c->inputs + 1, rets);
-    for (int i = 0; i < n; i++) {
-        if (!st) pl_ctx_set_output(c, i, rets[i]);
-        else pl_tensor_unref(rets[i]);
-    }
-    free(rets);
-    return st;
+    return call_to_outputs(c, s->branches[b], c->inputs + 1);
 }
 
 /* ---- While ---- */

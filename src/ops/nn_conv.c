@@ -1,6 +1,8 @@
-/* Conv2D and DepthwiseConv2dNative through oneDNN: one primitive per input
- * shape (cached), weights reordered once per layout (cached), the direct C
- * kernel where oneDNN has nothing but its reference implementation. */
+/* Convolution nodes through oneDNN — Conv2D and DepthwiseConv2dNative
+ * forward, and the transposed convolution (backward data) behind
+ * Conv2DBackpropInput: one primitive per input shape (cached), weights
+ * reordered once per layout (cached), the direct C kernel where oneDNN has
+ * nothing but its reference implementation. */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 struct pl__conv {
     pl__window_attrs win;
     bool depthwise;
+    bool transposed;             /* backward data: dy in, dx out */
     pl__plan_cache plans;
     pl__weight_cache weights;
     char impl[48];
@@ -27,7 +30,8 @@ typedef struct conv_plan {
     pl__dnnl_plan base;
     dnnl_primitive_desc_t pd;    /* NULL: the direct kernel */
     dnnl_primitive_t prim;
-    dnnl_memory_desc_t src_md, dst_md, wuser_md, w_md;
+    /* x has the geometry's input shape, y its output shape, in both directions. */
+    dnnl_memory_desc_t x_md, y_md, wuser_md, w_md;
 } conv_plan;
 
 static void conv_plan_destroy(pl__dnnl_plan *base) {
@@ -75,15 +79,24 @@ pl_status pl__conv_geometry(const pl__window_attrs *w, bool depthwise, const pl_
     return NULL;
 }
 
-pl_status pl__conv_create(const pl__window_attrs *w, bool depthwise, pl__conv **out) {
+static pl_status conv_create(const pl__window_attrs *w, bool depthwise, bool transposed, pl__conv **out) {
     pl__conv *c = calloc(1, sizeof *c);
     if (!c) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
     c->win = *w;
     c->depthwise = depthwise;
+    c->transposed = transposed;
     pl__plan_cache_init(&c->plans, CONV_PLANS);
     pl__weight_cache_init(&c->weights, CONV_WEIGHTS);
     *out = c;
     return NULL;
+}
+
+pl_status pl__conv_create(const pl__window_attrs *w, bool depthwise, pl__conv **out) {
+    return conv_create(w, depthwise, false, out);
+}
+
+pl_status pl__conv_transpose_create(const pl__window_attrs *w, pl__conv **out) {
+    return conv_create(w, false, true, out);
 }
 
 void pl__conv_free(pl__conv *c) {
@@ -120,25 +133,43 @@ pl_status pl__conv_filter_md(const pl__conv_geom *g, bool any, dnnl_memory_desc_
     return pl__dnnl_check(dnnl_memory_desc_init_by_strides(md, 5, d, dnnl_f32, s), "filter md");
 }
 
-static pl_status conv_plan_build(const pl__conv_geom *g, conv_plan *p) {
+/* The forward primitive for inference, or the backward-data one, which
+ * oneDNN derives from a forward (training) descriptor of the same shapes. */
+static pl_status conv_plan_build(const pl__conv_geom *g, bool transposed, conv_plan *p) {
     dnnl_format_tag_t tag = g->nchw ? dnnl_nchw : dnnl_nhwc;
-    dnnl_dims_t sd = {g->n, g->c, g->h, g->w}, dd = {g->n, g->oc, g->oh, g->ow};
-    PL_TRY(pl__dnnl_check(dnnl_memory_desc_init_by_tag(&p->src_md, 4, sd, dnnl_f32, tag), "input md"));
-    PL_TRY(pl__dnnl_check(dnnl_memory_desc_init_by_tag(&p->dst_md, 4, dd, dnnl_f32, tag), "output md"));
+    dnnl_dims_t xd = {g->n, g->c, g->h, g->w}, yd = {g->n, g->oc, g->oh, g->ow};
+    PL_TRY(pl__dnnl_check(dnnl_memory_desc_init_by_tag(&p->x_md, 4, xd, dnnl_f32, tag), "input md"));
+    PL_TRY(pl__dnnl_check(dnnl_memory_desc_init_by_tag(&p->y_md, 4, yd, dnnl_f32, tag), "output md"));
     PL_TRY(pl__conv_filter_md(g, false, &p->wuser_md));
     dnnl_memory_desc_t wany;
     PL_TRY(pl__conv_filter_md(g, true, &wany));
     dnnl_dims_t strides = {g->stride[0], g->stride[1]};
     dnnl_dims_t dil = {g->dilation[0] - 1, g->dilation[1] - 1};
     dnnl_dims_t pl = {g->pad_top, g->pad_left}, pr = {g->pad_bottom, g->pad_right};
-    dnnl_convolution_desc_t desc;
-    dnnl_status_t s = dnnl_dilated_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
-                                                                 &p->src_md, &wany, NULL, &p->dst_md, strides, dil, pl, pr);
-    if (s != dnnl_success) return NULL; /* shapes oneDNN does not take: the direct kernel */
-    PL_TRY(pl__dnnl_pd_fast(&desc, &p->pd));
-    if (!p->pd) return NULL;
+    dnnl_convolution_desc_t fwd, bwd;
+    /* Shapes oneDNN does not take leave p->pd NULL: the direct kernel. */
+    if (!transposed) {
+        if (dnnl_dilated_convolution_forward_desc_init(&fwd, dnnl_forward_inference, dnnl_convolution_direct, &p->x_md,
+                                                       &wany, NULL, &p->y_md, strides, dil, pl, pr) != dnnl_success)
+            return NULL;
+        PL_TRY(pl__dnnl_pd_fast(&fwd, &p->pd));
+        if (!p->pd) return NULL;
+    } else {
+        if (dnnl_dilated_convolution_forward_desc_init(&fwd, dnnl_forward_training, dnnl_convolution_direct, &p->x_md,
+                                                       &wany, NULL, &p->y_md, strides, dil, pl, pr) != dnnl_success ||
+            dnnl_dilated_convolution_backward_data_desc_init(&bwd, dnnl_convolution_direct, &p->x_md, &wany, &p->y_md,
+                                                             strides, dil, pl, pr) != dnnl_success)
+            return NULL;
+        dnnl_primitive_desc_t hint = NULL;
+        PL_TRY(pl__dnnl_pd_fast(&fwd, &hint));
+        if (!hint) return NULL;
+        pl_status st = pl__dnnl_pd_fast_hint(&bwd, hint, &p->pd);
+        dnnl_primitive_desc_destroy(hint);
+        if (st || !p->pd) return st;
+    }
     p->w_md = *dnnl_primitive_desc_query_md(p->pd, dnnl_query_weights_md, 0);
-    return pl__dnnl_check(dnnl_primitive_create(&p->prim, p->pd), "creating a convolution");
+    return pl__dnnl_check(dnnl_primitive_create(&p->prim, p->pd),
+                          transposed ? "creating a transposed convolution" : "creating a convolution");
 }
 
 static pl_status conv_plan_get(pl__conv *c, const pl__conv_geom *g, conv_plan **out) {
@@ -154,7 +185,7 @@ static pl_status conv_plan_get(pl__conv *c, const pl__conv_geom *g, conv_plan **
     p->base.destroy = conv_plan_destroy;
     p->base.nkey = nkey;
     memcpy(p->base.key, key, sizeof key);
-    pl_status st = conv_plan_build(g, p);
+    pl_status st = conv_plan_build(g, c->transposed, p);
     if (st) {
         conv_plan_destroy(&p->base);
         return st;
@@ -166,25 +197,40 @@ static pl_status conv_plan_get(pl__conv *c, const pl__conv_geom *g, conv_plan **
     return NULL;
 }
 
-pl_status pl__conv_run(pl__conv *c, const pl__conv_geom *g, pl_tensor *x, pl_tensor *f, float *y) {
-    if (g->n * g->oh * g->ow * g->oc == 0) return NULL;
+/* x and y have the geometry's input and output shapes: the forward
+ * convolution reads x and writes y, the transposed one reads y (dy) and
+ * writes x (dx). */
+static pl_status conv_execute(pl__conv *c, const pl__conv_geom *g, pl_tensor *f, float *x, float *y) {
     conv_plan *p = NULL;
     PL_TRY(conv_plan_get(c, g, &p));
     pl_status st = NULL;
     if (!p->pd) {
-        pl__conv2d_direct(g, x->data, f->data, y);
+        if (c->transposed)
+            pl__conv2d_transpose_direct(g, y, f->data, x);
+        else
+            pl__conv2d_direct(g, x, f->data, y);
     } else {
         pl__dnnl_weights *w = NULL;
         st = pl__weight_cache_get(&c->weights, f, &p->wuser_md, &p->w_md, &w);
         if (!st) {
-            pl__dnnl_arg args[] = {
-                {DNNL_ARG_SRC, &p->src_md, x->data}, {DNNL_ARG_WEIGHTS, &w->md, w->data}, {DNNL_ARG_DST, &p->dst_md, y}};
+            pl__dnnl_arg args[] = {{c->transposed ? DNNL_ARG_DIFF_SRC : DNNL_ARG_SRC, &p->x_md, x},
+                                   {DNNL_ARG_WEIGHTS, &w->md, w->data},
+                                   {c->transposed ? DNNL_ARG_DIFF_DST : DNNL_ARG_DST, &p->y_md, y}};
             st = pl__dnnl_run(p->prim, p->pd, 3, args);
             pl__weight_release(&c->weights, w);
         }
     }
     pl__plan_release(&c->plans, &p->base);
     return st;
+}
+
+pl_status pl__conv_run(pl__conv *c, const pl__conv_geom *g, pl_tensor *x, pl_tensor *f, float *y) {
+    if (g->n * g->oh * g->ow * g->oc == 0) return NULL;
+    return conv_execute(c, g, f, x->data, y);
+}
+
+pl_status pl__conv_transpose_run(pl__conv *c, const pl__conv_geom *g, pl_tensor *dy, pl_tensor *f, float *dx) {
+    return conv_execute(c, g, f, dx, dy->data);
 }
 
 /* ---- the kernels ---- */

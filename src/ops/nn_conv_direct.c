@@ -3,9 +3,9 @@
  * route for tests to compare against. */
 #include "ops/nn_internal.h"
 
-void pl__conv2d_direct(const pl__conv_geom *g, const float *x, const float *f, float *y) {
-    /* Element strides of (n, h, w, c) in either layout. */
-    int64_t xs[4], ys[4];
+/* Element strides of (n, h, w, c) of the input (xs) and the output (ys) in
+ * either layout: both kernels walk the same two activations. */
+static void activation_strides(const pl__conv_geom *g, int64_t xs[4], int64_t ys[4]) {
     if (g->nchw) {
         xs[0] = g->c * g->h * g->w, xs[1] = g->w, xs[2] = 1, xs[3] = g->h * g->w;
         ys[0] = g->oc * g->oh * g->ow, ys[1] = g->ow, ys[2] = 1, ys[3] = g->oh * g->ow;
@@ -13,6 +13,11 @@ void pl__conv2d_direct(const pl__conv_geom *g, const float *x, const float *f, f
         xs[0] = g->h * g->w * g->c, xs[1] = g->w * g->c, xs[2] = g->c, xs[3] = 1;
         ys[0] = g->oh * g->ow * g->oc, ys[1] = g->ow * g->oc, ys[2] = g->oc, ys[3] = 1;
     }
+}
+
+void pl__conv2d_direct(const pl__conv_geom *g, const float *x, const float *f, float *y) {
+    int64_t xs[4], ys[4];
+    activation_strides(g, xs, ys);
     const int64_t cin_g = g->c / g->groups, cout_g = g->oc / g->groups;
     for (int64_t n = 0; n < g->n; n++)
         for (int64_t oy = 0; oy < g->oh; oy++)
@@ -38,13 +43,7 @@ void pl__conv2d_direct(const pl__conv_geom *g, const float *x, const float *f, f
 
 void pl__conv2d_transpose_direct(const pl__conv_geom *g, const float *dy, const float *f, float *dx) {
     int64_t xs[4], ys[4];
-    if (g->nchw) {
-        xs[0] = g->c * g->h * g->w, xs[1] = g->w, xs[2] = 1, xs[3] = g->h * g->w;
-        ys[0] = g->oc * g->oh * g->ow, ys[1] = g->ow, ys[2] = 1, ys[3] = g->oh * g->ow;
-    } else {
-        xs[0] = g->h * g->w * g->c, xs[1] = g->w * g->c, xs[2] = g->c, xs[3] = 1;
-        ys[0] = g->oh * g->ow * g->oc, ys[1] = g->ow * g->oc, ys[2] = g->oc, ys[3] = 1;
-    }
+    activation_strides(g, xs, ys);
     const int64_t cin_g = g->c / g->groups, cout_g = g->oc / g->groups;
     /* Gathered per input pixel (rather than scattered) so each output element
      * is one double-precision sum, like the forward kernel. */

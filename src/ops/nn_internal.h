@@ -74,12 +74,18 @@ void pl__conv2d_direct(const pl__conv_geom *g, const float *x, const float *f, f
  * dy has the output's shape, dx the input's. */
 void pl__conv2d_transpose_direct(const pl__conv_geom *g, const float *dy, const float *f, float *dx);
 
-/* A convolution node's state: attrs and caches. */
+/* A convolution node's state: attrs and caches. The transposed convolution
+ * (backward data) keeps the same state, since it describes its primitive by
+ * the forward geometry and caches plans and weights the same way. */
 typedef struct pl__conv pl__conv;
 pl_status pl__conv_create(const pl__window_attrs *w, bool depthwise, pl__conv **out);
+pl_status pl__conv_transpose_create(const pl__window_attrs *w, pl__conv **out);
 void pl__conv_free(pl__conv *c);
 /* Computes y (allocated by the caller with the geometry's shape). */
 pl_status pl__conv_run(pl__conv *c, const pl__conv_geom *g, pl_tensor *x, pl_tensor *f, float *y);
+/* For a transposed node: computes dx (the geometry's input shape, allocated
+ * by the caller) from dy (its output shape); neither may be empty. */
+pl_status pl__conv_transpose_run(pl__conv *c, const pl__conv_geom *g, pl_tensor *dy, pl_tensor *f, float *dx);
 /* The implementation last chosen for this node ("jit:avx2", "direct"), and
  * how many plans and reordered weights it holds: for tests and logs. */
 const char *pl__conv_impl(pl__conv *c);

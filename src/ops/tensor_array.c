@@ -7,68 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/array_internal.h"
 #include "ops/families.h"
+#include "ops/partial_shape.h"
 
-/* ---- partial shapes: rank -1 is unknown, dims -1 are unknown ---- */
-
-typedef struct pshape {
-    int rank;
-    int64_t dims[PL_MAX_RANK];
-} pshape;
-
-static bool pshape_fully_defined(const pshape *s) {
-    if (s->rank < 0) return false;
-    for (int i = 0; i < s->rank; i++)
-        if (s->dims[i] < 0) return false;
-    return true;
-}
-
-static bool pshape_compatible(const pshape *s, int rank, const int64_t *dims) {
-    if (s->rank < 0) return true;
-    if (s->rank != rank) return false;
-    for (int i = 0; i < rank; i++)
-        if (s->dims[i] >= 0 && s->dims[i] != dims[i]) return false;
-    return true;
-}
-
-/* PartialTensorShape::DebugString: "<unknown>", "[?,3]". */
-static const char *pshape_str(const pshape *s, char *buf, size_t size) {
-    if (s->rank < 0) {
-        snprintf(buf, size, "<unknown>");
-        return buf;
-    }
-    size_t n = (size_t)snprintf(buf, size, "[");
-    for (int i = 0; i < s->rank && n < size; i++) {
-        if (s->dims[i] < 0)
-            n += (size_t)snprintf(buf + n, size - n, i ? ",?" : "?");
-        else
-            n += (size_t)snprintf(buf + n, size - n, i ? ",%lld" : "%lld", (long long)s->dims[i]);
-    }
-    if (n < size) snprintf(buf + n, size - n, "]");
-    return buf;
-}
-
-static pl_status pshape_merge(pshape *into, const pshape *other) {
-    if (other->rank < 0) return NULL;
-    if (into->rank < 0) {
-        *into = *other;
-        return NULL;
-    }
-    char a[128], b[128];
-    if (into->rank != other->rank)
-        return pl_error(PL_INVALID_ARGUMENT, "Incompatible ranks during merge: %d vs. %d", into->rank, other->rank);
-    pshape out = *into;
-    for (int i = 0; i < out.rank; i++) {
-        if (out.dims[i] < 0) out.dims[i] = other->dims[i];
-        else if (other->dims[i] >= 0 && other->dims[i] != out.dims[i])
-            return pl_error(PL_INVALID_ARGUMENT, "Incompatible shapes during merge: %s vs. %s",
-                            pshape_str(into, a, sizeof a), pshape_str(other, b, sizeof b));
-    }
-    *into = out;
-    return NULL;
-}
-
-static pl_status attr_pshape(const pl_attrs *a, const char *name, pshape *s) {
+static pl_status attr_pshape(const pl_attrs *a, const char *name, pl__pshape *s) {
     s->rank = -1;
     if (!pl_attr_has(a, name)) return NULL;
     return pl_attr_shape(a, name, &s->rank, s->dims);
@@ -87,7 +30,7 @@ typedef struct tensor_array {
     pl_object base;
     char *name;
     pl_dtype dtype;
-    pshape element_shape;
+    pl__pshape element_shape;
     bool dynamic_size, clear_after_read, identical_element_shapes, closed;
     int32_t size;
     int32_t cap;
@@ -122,14 +65,6 @@ static pl_status resize(tensor_array *ta, int64_t n) {
     return NULL;
 }
 
-static void short_type(pl_dtype d, char *buf, size_t size) {
-    const char *n = pl_dtype_name(d);
-    if (!strncmp(n, "DT_", 3)) n += 3;
-    size_t i = 0;
-    for (; n[i] && i + 1 < size; i++) buf[i] = (char)(n[i] >= 'A' && n[i] <= 'Z' ? n[i] - 'A' + 'a' : n[i]);
-    buf[i] = '\0';
-}
-
 static pl_status closed_error(const tensor_array *ta) {
     return pl_error(PL_INVALID_ARGUMENT, "TensorArray %s has already been closed.", ta->name);
 }
@@ -145,21 +80,21 @@ static pl_status ta_write(tensor_array *ta, int32_t index, pl_tensor *value) {
     slot *s = &ta->slots[index];
     char a[32], b[32], sa[160], sb[160];
     if (value->dtype != ta->dtype) {
-        short_type(value->dtype, a, sizeof a);
-        short_type(ta->dtype, b, sizeof b);
+        pl_dtype_string(value->dtype, a, sizeof a);
+        pl_dtype_string(ta->dtype, b, sizeof b);
         return pl_error(PL_INVALID_ARGUMENT,
                         "TensorArray %s: Could not write to TensorArray index %d because the value dtype is %s but "
                         "TensorArray dtype is %s.",
                         ta->name, index, a, b);
     }
-    if (!pshape_compatible(&ta->element_shape, value->rank, value->dims)) {
+    if (!pl__pshape_compatible(&ta->element_shape, value->rank, value->dims)) {
         return pl_error(PL_INVALID_ARGUMENT,
                         "TensorArray %s: Could not write to TensorArray index %d because the value shape is %s which "
                         "is incompatible with the TensorArray's inferred element shape: %s (consider setting "
                         "infer_shape=False).",
                         ta->name, index, pl_shape_str(value->rank, value->dims, sa, sizeof sa),
-                        pshape_str(&ta->element_shape, sb, sizeof sb));
-    } else if (ta->identical_element_shapes && !pshape_fully_defined(&ta->element_shape)) {
+                        pl__pshape_str(&ta->element_shape, sb, sizeof sb));
+    } else if (ta->identical_element_shapes && !pl__pshape_fully_defined(&ta->element_shape)) {
         ta->element_shape.rank = value->rank;
         memcpy(ta->element_shape.dims, value->dims, sizeof value->dims);
     }
@@ -187,7 +122,7 @@ static pl_status ta_read(tensor_array *ta, int32_t index, pl_tensor **out) {
     slot *s = &ta->slots[index];
     if (!s->written) {
         /* An unwritten element reads as zeros when the element shape says what they are. */
-        if (!pshape_fully_defined(&ta->element_shape)) {
+        if (!pl__pshape_fully_defined(&ta->element_shape)) {
             char sb[160];
             return pl_error(PL_INVALID_ARGUMENT,
                             "TensorArray %s: Could not read from TensorArray index %d.  Furthermore, the element "
@@ -195,7 +130,7 @@ static pl_status ta_read(tensor_array *ta, int32_t index, pl_tensor **out) {
                             "TensorArray and stop_gradients is not allowing the gradients to be written.  If you set "
                             "the full element_shape property on the forward TensorArray, the proper all-zeros tensor "
                             "will be returned instead of incurring this error.",
-                            ta->name, index, pshape_str(&ta->element_shape, sb, sizeof sb));
+                            ta->name, index, pl__pshape_str(&ta->element_shape, sb, sizeof sb));
         }
         s->rank = ta->element_shape.rank;
         memcpy(s->dims, ta->element_shape.dims, sizeof s->dims);
@@ -222,28 +157,11 @@ static pl_status ta_read(tensor_array *ta, int32_t index, pl_tensor **out) {
     return NULL;
 }
 
-/* ---- element copies that respect strings and objects ---- */
-
-static pl_status copy_elements(pl_tensor *dst, int64_t dst_off, const pl_tensor *src, int64_t src_off, int64_t n) {
-    if (n <= 0) return NULL;
-    if (dst->dtype == PL_DT_STRING) {
-        const pl_str *s = src->data;
-        for (int64_t i = 0; i < n; i++) PL_TRY(pl_tensor_set_string(dst, dst_off + i, s[src_off + i].data, s[src_off + i].len));
-    } else if (dst->dtype == PL_DT_RESOURCE || dst->dtype == PL_DT_VARIANT) {
-        for (int64_t i = 0; i < n; i++)
-            pl_tensor_set_object(dst, dst_off + i, pl_object_ref(pl_tensor_object(src, src_off + i)));
-    } else {
-        size_t es = pl_dtype_size(dst->dtype);
-        memcpy((char *)dst->data + (size_t)dst_off * es, (const char *)src->data + (size_t)src_off * es, (size_t)n * es);
-    }
-    return NULL;
-}
-
 /* ---- kernels ---- */
 
 typedef struct ta_attrs {
     pl_dtype dtype;
-    pshape element_shape;
+    pl__pshape element_shape;
     bool dynamic_size, clear_after_read, identical_element_shapes;
     char *name;
 } ta_attrs;
@@ -337,16 +255,16 @@ static pl_status scalar_index(const pl_tensor *t, int32_t *out) {
 static pl_status check_read_dtype(const tensor_array *ta, pl_dtype want) {
     if (want == ta->dtype) return NULL;
     char a[32], b[32];
-    short_type(ta->dtype, a, sizeof a);
-    short_type(want, b, sizeof b);
+    pl_dtype_string(ta->dtype, a, sizeof a);
+    pl_dtype_string(want, b, sizeof b);
     return pl_error(PL_INVALID_ARGUMENT, "TensorArray dtype is %s but Op requested dtype %s.", a, b);
 }
 
 static pl_status check_write_dtype(const tensor_array *ta, pl_dtype got) {
     if (got == ta->dtype) return NULL;
     char a[32], b[32];
-    short_type(ta->dtype, a, sizeof a);
-    short_type(got, b, sizeof b);
+    pl_dtype_string(ta->dtype, a, sizeof a);
+    pl_dtype_string(got, b, sizeof b);
     return pl_error(PL_INVALID_ARGUMENT, "TensorArray dtype is %s but Op is trying to write dtype %s.", a, b);
 }
 
@@ -363,7 +281,7 @@ static pl_status write_compute(pl_kernel_ctx *c) {
 
 typedef struct read_attrs {
     pl_dtype dtype;
-    pshape element_shape;
+    pl__pshape element_shape;
 } read_attrs;
 
 static pl_status read_prepare(pl_kernel_prep *p) {
@@ -411,7 +329,7 @@ static pl_status gather_compute(pl_kernel_ctx *c) {
     tensor_array *ta;
     PL_TRY(get_array(c, &ta));
     PL_TRY(check_read_dtype(ta, a->dtype));
-    PL_TRY(pshape_merge(&ta->element_shape, &a->element_shape));
+    PL_TRY(pl__pshape_merge(&ta->element_shape, a->element_shape.rank, a->element_shape.dims));
     const pl_tensor *idx = c->inputs[1];
     char s1[160], s2[160];
     if (idx->rank != 1 || idx->dtype != PL_DT_INT32)
@@ -420,11 +338,11 @@ static pl_status gather_compute(pl_kernel_ctx *c) {
     int32_t n = (int32_t)idx->count;
     pl_tensor *out;
     if (n == 0) {
-        if (!pshape_fully_defined(&a->element_shape) || a->element_shape.rank >= PL_MAX_RANK)
+        if (!pl__pshape_fully_defined(&a->element_shape) || a->element_shape.rank >= PL_MAX_RANK)
             return pl_error(PL_UNIMPLEMENTED,
                             "TensorArray has size zero, but element shape %s is not fully defined. Currently only "
                             "static shapes are supported when packing zero-size TensorArrays.",
-                            pshape_str(&a->element_shape, s1, sizeof s1));
+                            pl__pshape_str(&a->element_shape, s1, sizeof s1));
         int64_t dims[PL_MAX_RANK] = {0};
         memcpy(dims + 1, a->element_shape.dims, (size_t)a->element_shape.rank * sizeof *dims);
         return pl_ctx_alloc_output(c, 0, a->dtype, a->element_shape.rank + 1, dims, &out);
@@ -433,9 +351,9 @@ static pl_status gather_compute(pl_kernel_ctx *c) {
     if (!values) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
     pl_status st = read_many(ta, idx->data, n, values);
     const pl_tensor *v0 = values[0];
-    if (!st && !pshape_compatible(&a->element_shape, v0->rank, v0->dims))
+    if (!st && !pl__pshape_compatible(&a->element_shape, v0->rank, v0->dims))
         st = pl_error(PL_INVALID_ARGUMENT, "TensorArray was passed element_shape %s which does not match the Tensor at "
-                      "index 0: %s", pshape_str(&a->element_shape, s1, sizeof s1),
+                      "index 0: %s", pl__pshape_str(&a->element_shape, s1, sizeof s1),
                       pl_shape_str(v0->rank, v0->dims, s2, sizeof s2));
     for (int32_t i = 1; !st && i < n; i++)
         if (!pl_tensor_same_shape(v0, values[i]))
@@ -448,7 +366,7 @@ static pl_status gather_compute(pl_kernel_ctx *c) {
         dims[0] = n;
         memcpy(dims + 1, v0->dims, (size_t)v0->rank * sizeof *dims);
         st = pl_ctx_alloc_output(c, 0, a->dtype, v0->rank + 1, dims, &out);
-        for (int32_t i = 0; !st && i < n; i++) st = copy_elements(out, (int64_t)i * v0->count, values[i], 0, v0->count);
+        for (int32_t i = 0; !st && i < n; i++) st = pl__arr_copy(out, (int64_t)i * v0->count, values[i], 0, v0->count);
     }
     unref_all(values, n);
     return st;
@@ -465,11 +383,11 @@ static pl_status concat_compute(pl_kernel_ctx *c) {
     char s1[160], s2[160];
     pl_tensor *out, *lengths;
     if (n == 0) {
-        if (!pshape_fully_defined(&a->element_shape) || a->element_shape.rank >= PL_MAX_RANK)
+        if (!pl__pshape_fully_defined(&a->element_shape) || a->element_shape.rank >= PL_MAX_RANK)
             return pl_error(PL_UNIMPLEMENTED,
                             "TensorArray has size zero, but element_shape_except0 %s is not fully defined. Currently "
                             "only static shapes are supported when concatenating zero-size TensorArrays.",
-                            pshape_str(&a->element_shape, s1, sizeof s1));
+                            pl__pshape_str(&a->element_shape, s1, sizeof s1));
         int64_t dims[PL_MAX_RANK] = {0}, zero = 0;
         memcpy(dims + 1, a->element_shape.dims, (size_t)a->element_shape.rank * sizeof *dims);
         PL_TRY(pl_ctx_alloc_output(c, 0, a->dtype, a->element_shape.rank + 1, dims, &out));
@@ -492,10 +410,10 @@ static pl_status concat_compute(pl_kernel_ctx *c) {
         ((int64_t *)lengths->data)[i] = v->dims[0];
         total += v->dims[0];
         if (i == 0) {
-            if (!pshape_compatible(&a->element_shape, v->rank - 1, v->dims + 1))
+            if (!pl__pshape_compatible(&a->element_shape, v->rank - 1, v->dims + 1))
                 st = pl_error(PL_INVALID_ARGUMENT, "TensorArray was passed element_shape_except0 %s but index 0 has "
                               "(excepting dimension 0) shape: %s which does not match.",
-                              pshape_str(&a->element_shape, s1, sizeof s1),
+                              pl__pshape_str(&a->element_shape, s1, sizeof s1),
                               pl_shape_str(v->rank - 1, v->dims + 1, s2, sizeof s2));
         } else if (v->rank != v0->rank || memcmp(v->dims + 1, v0->dims + 1, (size_t)(v->rank - 1) * sizeof *v->dims)) {
             st = pl_error(PL_INVALID_ARGUMENT, "TensorArray has inconsistent shapes.  Index 0 has (excepting dimension 0) "
@@ -511,7 +429,7 @@ static pl_status concat_compute(pl_kernel_ctx *c) {
         st = pl_ctx_alloc_output(c, 0, a->dtype, v0->rank, dims, &out);
         int64_t off = 0;
         for (int32_t i = 0; !st && i < n; i++) {
-            st = copy_elements(out, off, values[i], 0, values[i]->count);
+            st = pl__arr_copy(out, off, values[i], 0, values[i]->count);
             off += values[i]->count;
         }
     }
@@ -554,7 +472,7 @@ static pl_status scatter_compute(pl_kernel_ctx *c) {
         pl_tensor *e;
         st = pl_tensor_alloc(ta->dtype, value->rank - 1, value->dims + 1, &e);
         if (st) break;
-        st = copy_elements(e, 0, value, (int64_t)i * per, per);
+        st = pl__arr_copy(e, 0, value, (int64_t)i * per, per);
         if (!st) st = ta_write(ta, ix[i], e);
         pl_tensor_unref(e);
     }
@@ -606,7 +524,7 @@ static pl_status split_compute(pl_kernel_ctx *c) {
         pl_tensor *e;
         st = pl_tensor_alloc(ta->dtype, value->rank, dims, &e);
         if (st) break;
-        st = copy_elements(e, 0, value, offsets[i] * per, len[i] * per);
+        st = pl__arr_copy(e, 0, value, offsets[i] * per, len[i] * per);
         if (!st) st = ta_write(ta, i, e);
         pl_tensor_unref(e);
     }

@@ -8,70 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/array_internal.h"
 #include "ops/families.h"
-
-/* ---- partial shapes: rank -1 is unknown, dims -1 are unknown ---- */
-
-typedef struct pshape {
-    int rank;
-    int64_t dims[PL_MAX_RANK];
-} pshape;
-
-static bool pshape_defined(const pshape *s) {
-    if (s->rank < 0) return false;
-    for (int i = 0; i < s->rank; i++)
-        if (s->dims[i] < 0) return false;
-    return true;
-}
-
-static bool pshape_compatible(const pshape *s, int rank, const int64_t *dims) {
-    if (s->rank < 0) return true;
-    if (s->rank != rank) return false;
-    for (int i = 0; i < rank; i++)
-        if (s->dims[i] >= 0 && s->dims[i] != dims[i]) return false;
-    return true;
-}
-
-/* PartialTensorShape::DebugString: "<unknown>", "[?,3]". */
-static const char *pshape_str(const pshape *s, char *buf, size_t size) {
-    if (s->rank < 0) {
-        snprintf(buf, size, "<unknown>");
-        return buf;
-    }
-    size_t n = (size_t)snprintf(buf, size, "[");
-    for (int i = 0; i < s->rank && n < size; i++)
-        n += (size_t)(s->dims[i] < 0 ? snprintf(buf + n, size - n, i ? ",?" : "?")
-                                     : snprintf(buf + n, size - n, i ? ",%lld" : "%lld", (long long)s->dims[i]));
-    if (n < size) snprintf(buf + n, size - n, "]");
-    return buf;
-}
-
-/* PartialTensorShape::MergeWith into *into. */
-static pl_status pshape_merge(pshape *into, int rank, const int64_t *dims) {
-    if (rank < 0) return NULL;
-    if (into->rank < 0) {
-        into->rank = rank;
-        memcpy(into->dims, dims, (size_t)rank * sizeof *dims);
-        return NULL;
-    }
-    if (into->rank != rank)
-        return pl_error(PL_INVALID_ARGUMENT, "Incompatible ranks during merge: %d vs. %d", into->rank, rank);
-    for (int i = 0; i < rank; i++) {
-        if (into->dims[i] >= 0 && dims[i] >= 0 && into->dims[i] != dims[i]) {
-            char a[160], b[160];
-            pshape other = {rank, {0}};
-            memcpy(other.dims, dims, (size_t)rank * sizeof *dims);
-            return pl_error(PL_INVALID_ARGUMENT, "Incompatible shapes during merge: %s vs. %s",
-                            pshape_str(into, a, sizeof a), pshape_str(&other, b, sizeof b));
-        }
-    }
-    for (int i = 0; i < rank; i++)
-        if (into->dims[i] < 0) into->dims[i] = dims[i];
-    return NULL;
-}
+#include "ops/partial_shape.h"
 
 /* TensorShapeFromTensor: -1 as a scalar is an unknown rank; a vector gives dims (-1 unknown). */
-static pl_status shape_from_tensor(const pl_tensor *t, pshape *out) {
+static pl_status shape_from_tensor(const pl_tensor *t, pl__pshape *out) {
     if (t->dtype != PL_DT_INT32 && t->dtype != PL_DT_INT64)
         return pl_error(PL_INVALID_ARGUMENT, "Expected an int32 or int64 shape tensor; found %s", pl_dtype_name(t->dtype));
     if (t->rank == 0) {
@@ -93,22 +35,12 @@ static pl_status shape_from_tensor(const pl_tensor *t, pshape *out) {
     return NULL;
 }
 
-/* DataTypeString: "float", "int32". */
-static const char *type_str(pl_dtype d, char *buf, size_t size) {
-    const char *n = pl_dtype_name(d);
-    if (!strncmp(n, "DT_", 3)) n += 3;
-    size_t i = 0;
-    for (; n[i] && i + 1 < size; i++) buf[i] = (char)(n[i] >= 'A' && n[i] <= 'Z' ? n[i] - 'A' + 'a' : n[i]);
-    buf[i] = '\0';
-    return buf;
-}
-
 /* ---- the list ---- */
 
 typedef struct tensor_list {
     pl_object base;
     pl_dtype element_dtype;
-    pshape element_shape;
+    pl__pshape element_shape;
     int64_t max_num_elements;  /* -1: unbounded */
     int64_t n, cap;
     pl_tensor **items;         /* NULL: an element never set (reads as zeros) */
@@ -139,7 +71,7 @@ static pl_status list_resize(tensor_list *l, int64_t n) {
     return NULL;
 }
 
-static pl_status list_new(pl_dtype dtype, const pshape *shape, int64_t n, tensor_list **out) {
+static pl_status list_new(pl_dtype dtype, const pl__pshape *shape, int64_t n, tensor_list **out) {
     if (n < 0 || n > INT32_MAX) return pl_error(PL_INVALID_ARGUMENT, "invalid TensorList size %lld", (long long)n);
     tensor_list *l = calloc(1, sizeof *l);
     if (!l) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
@@ -206,7 +138,7 @@ static pl_status check_dtype(const tensor_list *l, pl_dtype op_dtype) {
     if (op_dtype == l->element_dtype) return NULL;
     char a[32], b[32];
     return pl_error(PL_INVALID_ARGUMENT, "Invalid data types; op elements %s but list elements %s",
-                    type_str(op_dtype, a, sizeof a), type_str(l->element_dtype, b, sizeof b));
+                    pl_dtype_string(op_dtype, a, sizeof a), pl_dtype_string(l->element_dtype, b, sizeof b));
 }
 
 static pl_status scalar_int(const pl_tensor *t, const char *what, int64_t *out) {
@@ -219,26 +151,9 @@ static pl_status scalar_int(const pl_tensor *t, const char *what, int64_t *out) 
 }
 
 /* GetElementShapeFromInput: the shape input merged with the list's. */
-static pl_status element_shape_input(const pl_kernel_ctx *c, const tensor_list *l, int i, pshape *out) {
+static pl_status element_shape_input(const pl_kernel_ctx *c, const tensor_list *l, int i, pl__pshape *out) {
     PL_TRY(shape_from_tensor(c->inputs[i], out));
-    return pshape_merge(out, l->element_shape.rank, l->element_shape.dims);
-}
-
-/* Copies n elements, duplicating strings and object references. */
-static pl_status copy_elements(pl_tensor *dst, int64_t dst_off, const pl_tensor *src, int64_t src_off, int64_t n) {
-    if (n <= 0) return NULL;
-    if (dst->dtype == PL_DT_STRING) {
-        const pl_str *s = src->data;
-        for (int64_t i = 0; i < n; i++)
-            PL_TRY(pl_tensor_set_string(dst, dst_off + i, s[src_off + i].data, s[src_off + i].len));
-    } else if (dst->dtype == PL_DT_RESOURCE || dst->dtype == PL_DT_VARIANT) {
-        for (int64_t i = 0; i < n; i++)
-            pl_tensor_set_object(dst, dst_off + i, pl_object_ref(pl_tensor_object(src, src_off + i)));
-    } else {
-        size_t es = pl_dtype_size(dst->dtype);
-        memcpy((char *)dst->data + (size_t)dst_off * es, (const char *)src->data + (size_t)src_off * es, (size_t)n * es);
-    }
-    return NULL;
+    return pl__pshape_merge(out, l->element_shape.rank, l->element_shape.dims);
 }
 
 /* ---- kernels ---- */
@@ -265,7 +180,7 @@ static pl_status attrs_prepare(pl_kernel_prep *p) {
 static pl_status empty_compute(pl_kernel_ctx *c) {
     /* element_shape, max_num_elements */
     const list_attrs *a = c->state;
-    pshape shape;
+    pl__pshape shape;
     PL_TRY(shape_from_tensor(c->inputs[0], &shape));
     int64_t max;
     PL_TRY(scalar_int(c->inputs[1], "max_num_elements", &max));
@@ -278,7 +193,7 @@ static pl_status empty_compute(pl_kernel_ctx *c) {
 static pl_status reserve_compute(pl_kernel_ctx *c) {
     /* element_shape, num_elements */
     const list_attrs *a = c->state;
-    pshape shape;
+    pl__pshape shape;
     PL_TRY(shape_from_tensor(c->inputs[0], &shape));
     const pl_tensor *n_t = c->inputs[1];
     char buf[160];
@@ -297,22 +212,22 @@ static pl_status reserve_compute(pl_kernel_ctx *c) {
 static pl_status from_tensor_compute(pl_kernel_ctx *c) {
     /* tensor, element_shape */
     const pl_tensor *t = c->inputs[0];
-    pshape shape;
+    pl__pshape shape;
     PL_TRY(shape_from_tensor(c->inputs[1], &shape));
     char s1[160], s2[160];
     if (t->rank < 1)
         return pl_error(PL_INVALID_ARGUMENT, "Tensor must be at least a vector, but saw shape: %s",
                         pl_shape_str(t->rank, t->dims, s1, sizeof s1));
-    if (!pshape_compatible(&shape, t->rank - 1, t->dims + 1))
+    if (!pl__pshape_compatible(&shape, t->rank - 1, t->dims + 1))
         return pl_error(PL_INVALID_ARGUMENT, "Specified a list with shape %s from a tensor with shape %s",
-                        pshape_str(&shape, s1, sizeof s1), pl_shape_str(t->rank - 1, t->dims + 1, s2, sizeof s2));
+                        pl__pshape_str(&shape, s1, sizeof s1), pl_shape_str(t->rank - 1, t->dims + 1, s2, sizeof s2));
     tensor_list *l;
     PL_TRY(list_new(t->dtype, &shape, t->dims[0], &l));
     int64_t per = t->dims[0] ? t->count / t->dims[0] : 0;
     pl_status st = NULL;
     for (int64_t i = 0; !st && i < t->dims[0]; i++) {
         st = pl_tensor_alloc(t->dtype, t->rank - 1, t->dims + 1, &l->items[i]);
-        if (!st) st = copy_elements(l->items[i], 0, t, i * per, per);
+        if (!st) st = pl__arr_copy(l->items[i], 0, t, i * per, per);
     }
     if (st) {
         pl_object_unref(&l->base);
@@ -322,20 +237,20 @@ static pl_status from_tensor_compute(pl_kernel_ctx *c) {
 }
 
 /* Zeros of the element shape an unset element reads as. */
-static pl_status unset_element(const tensor_list *l, pshape *shape, pl_tensor **out) {
+static pl_status unset_element(const tensor_list *l, pl__pshape *shape, pl_tensor **out) {
     char buf[160];
-    if (!pshape_defined(shape))
+    if (!pl__pshape_fully_defined(shape))
         for (int64_t i = 0; i < l->n; i++)
             if (l->items[i]) {
-                pshape tmp = *shape;
-                PL_TRY(pshape_merge(&tmp, l->items[i]->rank, l->items[i]->dims));
+                pl__pshape tmp = *shape;
+                PL_TRY(pl__pshape_merge(&tmp, l->items[i]->rank, l->items[i]->dims));
                 *shape = tmp;
             }
-    if (!pshape_defined(shape))
+    if (!pl__pshape_fully_defined(shape))
         return pl_error(PL_INVALID_ARGUMENT,
                         "Trying to read an uninitialized tensor but element_shape is not fully defined: %s and no "
                         "list element is set.",
-                        pshape_str(shape, buf, sizeof buf));
+                        pl__pshape_str(shape, buf, sizeof buf));
     return pl_tensor_zeros(l->element_dtype, shape->rank, shape->dims, out);
 }
 
@@ -354,7 +269,7 @@ static pl_status get_item_compute(pl_kernel_ctx *c) {
         pl_ctx_set_output(c, 0, pl_tensor_ref(l->items[index]));
         return NULL;
     }
-    pshape shape;
+    pl__pshape shape;
     PL_TRY(element_shape_input(c, l, 2, &shape));
     pl_tensor *z;
     PL_TRY(unset_element(l, &shape, &z));
@@ -363,12 +278,12 @@ static pl_status get_item_compute(pl_kernel_ctx *c) {
 }
 
 static pl_status check_item_shape(const tensor_list *l, const pl_tensor *v, const char *what) {
-    if (pshape_compatible(&l->element_shape, v->rank, v->dims)) return NULL;
+    if (pl__pshape_compatible(&l->element_shape, v->rank, v->dims)) return NULL;
     char s1[160], s2[160];
     return pl_error(PL_INVALID_ARGUMENT, "Tried to %s a tensor with incompatible shape %s list. Item element shape: %s "
                     "list shape: %s",
                     what, !strcmp(what, "set") ? "at a" : "to a", pl_shape_str(v->rank, v->dims, s1, sizeof s1),
-                    pshape_str(&l->element_shape, s2, sizeof s2));
+                    pl__pshape_str(&l->element_shape, s2, sizeof s2));
 }
 
 static pl_status set_item_compute(pl_kernel_ctx *c) {
@@ -400,7 +315,7 @@ static pl_status push_back_compute(pl_kernel_ctx *c) {
     char t1[32], t2[32];
     if (v->dtype != a->element_dtype)
         return pl_error(PL_INVALID_ARGUMENT, "Invalid data types; list elements %s but tried to append %s",
-                        type_str(a->element_dtype, t1, sizeof t1), type_str(v->dtype, t2, sizeof t2));
+                        pl_dtype_string(a->element_dtype, t1, sizeof t1), pl_dtype_string(v->dtype, t2, sizeof t2));
     tensor_list *l;
     PL_TRY(input_list(c, 0, &l));
     PL_TRY(check_item_shape(l, v, "append"));
@@ -424,13 +339,13 @@ static pl_status pop_back_compute(pl_kernel_ctx *c) {
     if (l->n == 0) return pl_error(PL_INVALID_ARGUMENT, "Trying to pop from an empty list.");
     pl_tensor *v = pl_tensor_ref(l->items[l->n - 1]);
     if (!v) {
-        pshape shape;
+        pl__pshape shape;
         PL_TRY(element_shape_input(c, l, 1, &shape));
         char buf[160];
-        if (!pshape_defined(&shape))
+        if (!pl__pshape_fully_defined(&shape))
             return pl_error(PL_INVALID_ARGUMENT,
                             "Trying to read an uninitialized tensor but element_shape is not fully defined.%s",
-                            pshape_str(&shape, buf, sizeof buf));
+                            pl__pshape_str(&shape, buf, sizeof buf));
         PL_TRY(pl_tensor_zeros(l->element_dtype, shape.rank, shape.dims, &v));
     }
     pl_ctx_set_output(c, 1, v);
@@ -469,21 +384,21 @@ static pl_status element_shape_compute(pl_kernel_ctx *c) {
 }
 
 /* Stacks elements idx[0..n) (all of them when idx is NULL) under a leading dimension. */
-static pl_status stack_elements(pl_kernel_ctx *c, const tensor_list *l, const int32_t *idx, int64_t n, pshape shape) {
+static pl_status stack_elements(pl_kernel_ctx *c, const tensor_list *l, const int32_t *idx, int64_t n, pl__pshape shape) {
     char buf[160];
     for (int64_t k = 0; k < n; k++) {
         int64_t i = idx ? idx[k] : k;
         if (i < 0 || i >= l->n)
             return pl_error(PL_INVALID_ARGUMENT, "Index %lld out o range; list only has %lld elements.", (long long)i,
                             (long long)l->n);
-        if (!pshape_defined(&l->element_shape) && l->items[i])
-            PL_TRY(pshape_merge(&shape, l->items[i]->rank, l->items[i]->dims));
+        if (!pl__pshape_fully_defined(&l->element_shape) && l->items[i])
+            PL_TRY(pl__pshape_merge(&shape, l->items[i]->rank, l->items[i]->dims));
     }
-    if (!pshape_defined(&shape))
+    if (!pl__pshape_fully_defined(&shape))
         return pl_error(PL_INVALID_ARGUMENT,
                         "Tried to stack list which only contains uninitialized tensors and has a non-fully-defined "
                         "element_shape: %s",
-                        pshape_str(&shape, buf, sizeof buf));
+                        pl__pshape_str(&shape, buf, sizeof buf));
     if (shape.rank >= PL_MAX_RANK) return pl_error(PL_UNIMPLEMENTED, "TensorList elements have too many dimensions");
     int64_t dims[PL_MAX_RANK];
     dims[0] = n;
@@ -500,10 +415,10 @@ static pl_status stack_elements(pl_kernel_ctx *c, const tensor_list *l, const in
                        (size_t)per * pl_dtype_size(out->dtype));
             continue;
         }
-        if (e->count != per || !pshape_compatible(&shape, e->rank, e->dims))
+        if (e->count != per || !pl__pshape_compatible(&shape, e->rank, e->dims))
             return pl_error(PL_INVALID_ARGUMENT, "Incompatible shapes during merge: %s vs. %s",
-                            pshape_str(&shape, buf, sizeof buf), pl_shape_str(e->rank, e->dims, buf, sizeof buf));
-        PL_TRY(copy_elements(out, k * per, e, 0, per));
+                            pl__pshape_str(&shape, buf, sizeof buf), pl_shape_str(e->rank, e->dims, buf, sizeof buf));
+        PL_TRY(pl__arr_copy(out, k * per, e, 0, per));
     }
     return NULL;
 }
@@ -517,13 +432,13 @@ static pl_status stack_compute(pl_kernel_ctx *c) {
     if (a->num_elements != -1 && l->n != a->num_elements)
         return pl_error(PL_INVALID_ARGUMENT, "Operation expected a list with %lld elements but got a list with %lld "
                         "elements.", (long long)a->num_elements, (long long)l->n);
-    pshape shape;
+    pl__pshape shape;
     PL_TRY(element_shape_input(c, l, 1, &shape));
     char buf[160];
-    if (!pshape_defined(&shape) && l->n == 0)
+    if (!pl__pshape_fully_defined(&shape) && l->n == 0)
         return pl_error(PL_INVALID_ARGUMENT,
                         "Tried to stack elements of an empty list with non-fully-defined element_shape: %s",
-                        pshape_str(&shape, buf, sizeof buf));
+                        pl__pshape_str(&shape, buf, sizeof buf));
     return stack_elements(c, l, NULL, l->n, shape);
 }
 
@@ -538,11 +453,11 @@ static pl_status gather_compute(pl_kernel_ctx *c) {
     if (idx->dtype != PL_DT_INT32 || idx->rank != 1)
         return pl_error(PL_INVALID_ARGUMENT, "Expected indices to be a vector, but received shape: %s",
                         pl_shape_str(idx->rank, idx->dims, buf, sizeof buf));
-    pshape shape;
+    pl__pshape shape;
     PL_TRY(element_shape_input(c, l, 2, &shape));
-    if (!pshape_defined(&shape) && idx->count == 0)
+    if (!pl__pshape_fully_defined(&shape) && idx->count == 0)
         return pl_error(PL_INVALID_ARGUMENT, "Tried to gather 0-elements from a list with non-fully-defined shape: %s",
-                        pshape_str(&shape, buf, sizeof buf));
+                        pl__pshape_str(&shape, buf, sizeof buf));
     return stack_elements(c, l, idx->data, idx->count, shape);
 }
 

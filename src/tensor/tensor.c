@@ -32,6 +32,15 @@ bool pl_dtype_valid(pl_dtype d) { return d > PL_DT_INVALID && d < PL_DT_COUNT; }
 size_t pl_dtype_size(pl_dtype d) { return pl_dtype_valid(d) ? dtype_sizes[d] : 0; }
 const char *pl_dtype_name(pl_dtype d) { return pl_dtype_valid(d) ? dtype_names[d] : "DT_INVALID"; }
 
+const char *pl_dtype_string(pl_dtype d, char *buf, size_t size) {
+    const char *n = pl_dtype_name(d);
+    if (!strncmp(n, "DT_", 3)) n += 3;
+    size_t i = 0;
+    for (; n[i] && i + 1 < size; i++) buf[i] = (char)(n[i] >= 'A' && n[i] <= 'Z' ? n[i] - 'A' + 'a' : n[i]);
+    buf[i] = '\0';
+    return buf;
+}
+
 void pl_object_init(pl_object *obj, const pl_object_type *type) {
     atomic_init(&obj->refs, 1);
     obj->type = type;

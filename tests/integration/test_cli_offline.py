@@ -7,6 +7,7 @@ import collections
 import os
 import shutil
 import tempfile
+import threading
 import unittest
 
 import cv2
@@ -274,8 +275,25 @@ class Convert(unittest.TestCase):
         other = os.path.join(self.tmp, "other")
         code, out, err = run("convert", clilib.MTCNN_PB, other, "--version", "7")
         self.assertEqual(code, 0, err)
-        code, out, err = run("convert", clilib.MTCNN_PB, other, "--version", "7", "--force")
+        before = os.stat(os.path.join(other, "7", "saved_model.pb")).st_ino
+        # A server polling the directory meanwhile always finds version 7 whole: the old and the new
+        # directories are swapped in one rename.
+        pb, missing, done = os.path.join(other, "7", "saved_model.pb"), [], threading.Event()
+
+        def poll():
+            while not done.is_set():
+                if not os.path.exists(pb):
+                    missing.append(1)
+        poller = threading.Thread(target=poll)
+        poller.start()
+        try:
+            code, out, err = run("convert", clilib.MTCNN_PB, other, "--version", "7", "--force")
+        finally:
+            done.set()
+            poller.join()
         self.assertEqual(code, 0, err)
+        self.assertEqual(missing, [])
+        self.assertNotEqual(os.stat(pb).st_ino, before)
         self.assertEqual(sorted(os.listdir(other)), ["7"])
         self.assertEqual(sorted(os.listdir(os.path.join(other, "7"))), ["saved_model.pb", "variables"])
         # A version directory holding more than convert wrote is not deleted.
@@ -293,6 +311,10 @@ class Convert(unittest.TestCase):
         code, out, err = run("convert", os.path.join(self.out, "1"), os.path.join(self.tmp, "again"))
         self.assertEqual(code, 1)
         self.assertIn("is already a SavedModel", err)
+        code, out, err = run("convert", clilib.MTCNN, os.path.join(self.tmp, "again"))
+        self.assertEqual(code, 1)
+        self.assertEqual(err, "plinth-cli: %s is a model base path; convert one version directory: plinth-cli convert "
+                         "%s OUTDIR\n" % (clilib.MTCNN, os.path.join(clilib.MTCNN, "1")))
         code, out, err = run("convert", os.path.join(self.tmp, "missing.pb"), os.path.join(self.tmp, "again"))
         self.assertEqual(code, 1)
         self.assertIn("does not exist", err)
@@ -305,6 +327,53 @@ class Convert(unittest.TestCase):
         self.assertEqual(code, 1)
         self.assertIn("Op type not registered 'NoSuchOp'", err)
         self.assertEqual(len(err.strip().splitlines()), 1, err)
+
+    def test_signature_file_signatures_are_all_written(self):
+        """A frozen graph with a signature.pbtxt is served with the signatures it names (none need be
+        serving_default); the SavedModel carries exactly those, so TensorFlow Serving shows the same ones."""
+        frozen = os.path.join(self.tmp, "sidecar", "1")
+        os.makedirs(frozen)
+        g = graph([placeholder("x", np.float32, (-1, 2)), node("y", "Relu", ["x"], T=np.float32),
+                   node("z", "Neg", ["x"], T=np.float32)], producer=27)
+        with open(os.path.join(frozen, "g.pb"), "wb") as f:
+            f.write(g.SerializeToString())
+        with open(os.path.join(frozen, "signature.pbtxt"), "w") as f:
+            f.write('signature_def { key: "relu" value { inputs { key: "a" value { name: "x:0" } }\n'
+                    '  outputs { key: "b" value { name: "y:0" } } } }\n'
+                    'signature_def { key: "both" value { method_name: "tensorflow/serving/predict"\n'
+                    '  inputs { key: "in" value { name: "x:0" dtype: DT_FLOAT tensor_shape { dim { size: 4 }'
+                    ' dim { size: 2 } } } }\n'
+                    '  outputs { key: "relu" value { name: "y:0" } } outputs { key: "neg" value { name: "z:0" } } } }\n')
+        out = os.path.join(self.tmp, "sidecar_saved")
+        code, stdout, err = run("convert", frozen, out)
+        self.assertEqual(code, 0, err)
+        self.assertIn("signatures 'both' with 1 input and 2 outputs, 'relu' with 1 input and 1 output", stdout)
+        sm = saved_model_pb2.SavedModel()
+        with open(os.path.join(out, "1", "saved_model.pb"), "rb") as f:
+            sm.ParseFromString(f.read())
+        written = sm.meta_graphs[0].signature_def
+        self.assertEqual(sorted(written), ["both", "relu"])
+        self.assertEqual(written["both"].inputs["in"].tensor_shape,
+                         tensor_shape_pb2.TensorShapeProto(dim=[{"size": 4}, {"size": 2}]))
+        self.assertEqual(written["relu"].inputs["a"].tensor_shape,  # from the Placeholder, as TF would record
+                         tensor_shape_pb2.TensorShapeProto(dim=[{"size": -1}, {"size": 2}]))
+        self.assertEqual(written["relu"].method_name, "tensorflow/serving/predict")
+        config = os.path.join(self.tmp, "sidecar.config")
+        with open(config, "w") as f:
+            f.write('model_config_list { config { name: "frozen" base_path: "%s" model_platform: "tensorflow" }\n'
+                    '  config { name: "converted" base_path: "%s" model_platform: "tensorflow" } }\n'
+                    % (os.path.dirname(frozen), out))
+        served = {}
+        with tfs.Server(model_config_file=config) as s:
+            for name in ("frozen", "converted"):
+                req = get_model_metadata_pb2.GetModelMetadataRequest()
+                req.model_spec.name = name
+                req.metadata_field.append("signature_def")
+                res = s.predict_stub().GetModelMetadata(req, timeout=10)
+                served[name] = get_model_metadata_pb2.SignatureDefMap()
+                res.metadata["signature_def"].Unpack(served[name])
+        self.assertEqual(served["converted"], served["frozen"])
+        self.assertEqual(dict(served["converted"].signature_def), dict(written))
 
     def test_refuses_constants_tensorflow_would_refuse(self):
         """TensorFlow's loader (ValidateSavedTensors) rejects a Const without a value or with a partly known

@@ -148,6 +148,7 @@ class LargeRequests(unittest.TestCase):
             "length past the end": raw[:-8],
             "a group": raw + bytes([3 << 3 | 3]),
             "an overlong varint": raw + bytes([0x80] * 11),
+            "a field past the end of its entry": raw + field(2, field(1, b"y") + varint(2 << 3 | 2) + varint(1 << 40)),
         }
         for what, body in bad.items():
             with self.subTest(what):
@@ -162,7 +163,8 @@ class LargeRequests(unittest.TestCase):
     def test_unknown_fields_pass_through(self):
         x = np.random.default_rng(5).standard_normal(N).astype(np.float32)
         unknown = varint(99 << 3 | 0) + varint(12345) + varint(98 << 3 | 5) + b"\0\0\0\0" + \
-            varint(97 << 3 | 1) + b"\0" * 8
+            varint(97 << 3 | 1) + b"\0" * 8 + \
+            bytes([0xF0, 0xF0, 0x00, 0xF0, 0xF0, 0x00])  # a varint field with overlong tag and value
         self.check(x, request_bytes(tensor_bytes(x) + unknown) + unknown)
 
     @unittest.skipIf(SANITIZED, "the sanitizers' allocator keeps freed memory in quarantine")

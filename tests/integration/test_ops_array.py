@@ -644,7 +644,8 @@ class Gather(ArrayTest):
     def test_where(self):
         b = Batch()
         xs = [sample((3, 4), np.bool_), np.float32([[0, -0.0, 1], [np.nan, 0, 2]]), np.int64([0, 5, 0, -1]),
-              np.zeros((2, 0, 3), np.bool_), np.bool_(True), np.bool_([False, False])]
+              np.zeros((2, 0, 3), np.bool_), np.bool_(True), np.bool_([False, False]),
+              np.bool_([True, False, True, True]), np.uint8([0, 3, 0, 255]), np.int8([[0, -1], [2, 0]])]
         for x in xs:
             b.add("Where", [x])
         got = b.run()

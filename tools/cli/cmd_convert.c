@@ -1,16 +1,17 @@
 /* plinth-cli convert FROZEN.pb OUTDIR: wraps a frozen GraphDef in a SavedModel
  * that TensorFlow Serving itself can load — OUTDIR/<version>/saved_model.pb
  * holding one MetaGraphDef tagged "serve", the graph unchanged, and the
- * serving_default signature plinth derives for the frozen graph (taken from
- * plinth's own loader, so both servers expose the same signature) — next to
- * an empty variables/ directory, the layout TensorFlow's SavedModelBuilder
- * writes for a graph without variables. There is no saver_def, so
- * TensorFlow's loader restores nothing (it also skips the restore when
- * variables/variables.index is absent), and no init op or assets.
- * meta_info_def carries the tags only: stripped_op_list and
- * tensorflow_version describe the op registry and build of the TensorFlow
- * that wrote a model, and no loader reads them. */
+ * signatures plinth serves for the frozen graph (the derived serving_default,
+ * or those of a signature.pbtxt beside it; taken from plinth's own loader, so
+ * both servers expose the same signatures) — next to an empty variables/
+ * directory, the layout TensorFlow's SavedModelBuilder writes for a graph
+ * without variables. There is no saver_def, so TensorFlow's loader restores
+ * nothing (it also skips the restore when variables/variables.index is
+ * absent), and no init op or assets. meta_info_def carries the tags only:
+ * stripped_op_list and tensorflow_version describe the op registry and build
+ * of the TensorFlow that wrote a model, and no loader reads them. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +28,12 @@
 const char pl_cli_convert_usage[] =
     "usage: plinth-cli convert FROZEN.pb OUTDIR [--version N] [--force]\n"
     "  writes OUTDIR/N/saved_model.pb and an empty OUTDIR/N/variables/ (N defaults to 1): a SavedModel\n"
-    "  TensorFlow Serving can load, with the frozen graph unchanged and the serving_default signature\n"
-    "  plinth derives for it.\n"
+    "  TensorFlow Serving can load, with the frozen graph unchanged and the signatures plinth serves\n"
+    "  for it (the derived serving_default, or those of a signature.pbtxt next to the .pb).\n"
     "  FROZEN.pb may also be a directory holding one .pb. --force replaces an existing OUTDIR/N.\n";
 
-/* TensorInfo for one signature tensor. Everything lives in `arena`-like
- * storage the caller frees with free_sig_protos. */
+/* The TensorInfo and map entry of one signature tensor; the strings are the
+ * pl_tensor_info's own. */
 typedef struct info_storage {
     Tensorflow__TensorInfo info;
     Tensorflow__TensorShapeProto shape;
@@ -64,53 +65,73 @@ static void fill_info(info_storage *s, const pl_tensor_info *t) {
     s->entry.value = &s->info;
 }
 
-/* Packs the SavedModel for `graph` and `sig` into a malloc'd buffer. */
-static pl_status pack_saved_model(Tensorflow__GraphDef *graph, const pl_signature *sig, uint8_t **data, size_t *len) {
+/* One SignatureDef and the storage behind it. */
+typedef struct sig_storage {
+    info_storage *infos;
+    Tensorflow__SignatureDef__InputsEntry **entries;
+    Tensorflow__SignatureDef def;
+    Tensorflow__MetaGraphDef__SignatureDefEntry entry;
+} sig_storage;
+
+static pl_status fill_signature(sig_storage *s, const pl_signature *sig) {
     int n = sig->num_inputs + sig->num_outputs;
-    info_storage *infos = calloc((size_t)n + 1, sizeof *infos);
-    Tensorflow__SignatureDef__InputsEntry **entries = calloc((size_t)n + 1, sizeof *entries);
-    if (!infos || !entries) {
-        free(infos);
-        free(entries);
-        return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-    }
+    s->infos = calloc((size_t)n + 1, sizeof *s->infos);
+    s->entries = calloc((size_t)n + 1, sizeof *s->entries);
+    if (!s->infos || !s->entries) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
     for (int i = 0; i < n; i++) {
-        fill_info(&infos[i], i < sig->num_inputs ? &sig->inputs[i] : &sig->outputs[i - sig->num_inputs]);
-        entries[i] = &infos[i].entry;
+        fill_info(&s->infos[i], i < sig->num_inputs ? &sig->inputs[i] : &sig->outputs[i - sig->num_inputs]);
+        s->entries[i] = &s->infos[i].entry;
     }
-    Tensorflow__SignatureDef def = TENSORFLOW__SIGNATURE_DEF__INIT;
-    def.n_inputs = (size_t)sig->num_inputs;
-    def.inputs = entries;
-    def.n_outputs = (size_t)sig->num_outputs;
-    def.outputs = (Tensorflow__SignatureDef__OutputsEntry **)(entries + sig->num_inputs);
-    def.method_name = sig->method_name;
+    tensorflow__signature_def__init(&s->def);
+    s->def.n_inputs = (size_t)sig->num_inputs;
+    s->def.inputs = s->entries;
+    s->def.n_outputs = (size_t)sig->num_outputs;
+    s->def.outputs = (Tensorflow__SignatureDef__OutputsEntry **)(s->entries + sig->num_inputs);
+    s->def.method_name = sig->method_name;
+    tensorflow__meta_graph_def__signature_def_entry__init(&s->entry);
+    s->entry.key = sig->key;
+    s->entry.value = &s->def;
+    return NULL;
+}
 
-    Tensorflow__MetaGraphDef__SignatureDefEntry sig_entry = TENSORFLOW__META_GRAPH_DEF__SIGNATURE_DEF_ENTRY__INIT;
-    sig_entry.key = sig->key;
-    sig_entry.value = &def;
-    Tensorflow__MetaGraphDef__SignatureDefEntry *sig_entries[1] = {&sig_entry};
-    char *tags[1] = {"serve"};
-    Tensorflow__MetaGraphDef__MetaInfoDef info = TENSORFLOW__META_GRAPH_DEF__META_INFO_DEF__INIT;
-    info.n_tags = 1;
-    info.tags = tags;
-    Tensorflow__MetaGraphDef meta = TENSORFLOW__META_GRAPH_DEF__INIT;
-    meta.meta_info_def = &info;
-    meta.graph_def = graph;
-    meta.n_signature_def = 1;
-    meta.signature_def = sig_entries;
-    Tensorflow__MetaGraphDef *metas[1] = {&meta};
-    Tensorflow__SavedModel saved = TENSORFLOW__SAVED_MODEL__INIT;
-    saved.saved_model_schema_version = 1;
-    saved.n_meta_graphs = 1;
-    saved.meta_graphs = metas;
-
-    pl_status st = NULL;
-    *len = tensorflow__saved_model__get_packed_size(&saved);
-    if (*len > (size_t)INT32_MAX) st = pl_error(PL_RESOURCE_EXHAUSTED, "the SavedModel would pass protobuf's 2 GB limit");
-    else if (!(*data = malloc(*len + 1))) st = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-    else tensorflow__saved_model__pack(&saved, *data);
-    free(infos);
-    free(entries);
+/* Packs the SavedModel for `graph` with every signature of `model` into a
+ * malloc'd buffer. */
+static pl_status pack_saved_model(Tensorflow__GraphDef *graph, const pl_model *model, uint8_t **data, size_t *len) {
+    int nsig = pl_model_num_signatures(model);
+    sig_storage *sigs = calloc((size_t)nsig + 1, sizeof *sigs);
+    Tensorflow__MetaGraphDef__SignatureDefEntry **sig_entries = calloc((size_t)nsig + 1, sizeof *sig_entries);
+    pl_status st = sigs && sig_entries ? NULL : pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    for (int i = 0; !st && i < nsig; i++) {
+        st = fill_signature(&sigs[i], pl_model_signature(model, i));
+        sig_entries[i] = &sigs[i].entry;
+    }
+    if (!st) {
+        char *tags[1] = {"serve"};
+        Tensorflow__MetaGraphDef__MetaInfoDef info = TENSORFLOW__META_GRAPH_DEF__META_INFO_DEF__INIT;
+        info.n_tags = 1;
+        info.tags = tags;
+        Tensorflow__MetaGraphDef meta = TENSORFLOW__META_GRAPH_DEF__INIT;
+        meta.meta_info_def = &info;
+        meta.graph_def = graph;
+        meta.n_signature_def = (size_t)nsig;
+        meta.signature_def = sig_entries;
+        Tensorflow__MetaGraphDef *metas[1] = {&meta};
+        Tensorflow__SavedModel saved = TENSORFLOW__SAVED_MODEL__INIT;
+        saved.saved_model_schema_version = 1;
+        saved.n_meta_graphs = 1;
+        saved.meta_graphs = metas;
+        *len = tensorflow__saved_model__get_packed_size(&saved);
+        if (*len > (size_t)INT32_MAX)
+            st = pl_error(PL_RESOURCE_EXHAUSTED, "the SavedModel would pass protobuf's 2 GB limit");
+        else if (!(*data = malloc(*len + 1))) st = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+        else tensorflow__saved_model__pack(&saved, *data);
+    }
+    for (int i = 0; sigs && i < nsig; i++) {
+        free(sigs[i].infos);
+        free(sigs[i].entries);
+    }
+    free(sigs);
+    free(sig_entries);
     return st;
 }
 
@@ -122,24 +143,48 @@ static pl_status write_file(const char *path, const uint8_t *data, size_t len) {
     return ok ? NULL : pl_error(PL_DATA_LOSS, "cannot write %s: %s", path, strerror(errno));
 }
 
-/* Loads the written SavedModel back and checks plinth sees the same signature. */
-static pl_status check_written(const char *dir, const pl_signature *want) {
+static bool same_info(const pl_tensor_info *a, const pl_tensor_info *b) {
+    bool same = !strcmp(a->alias, b->alias) && !strcmp(a->tensor_name, b->tensor_name) && a->dtype == b->dtype &&
+                a->rank == b->rank;
+    for (int d = 0; same && d < a->rank; d++) same = a->dims[d] == b->dims[d];
+    return same;
+}
+
+/* Loads the written SavedModel back and checks plinth sees the same signatures. */
+static pl_status check_written(const char *dir, const pl_model *want_model) {
     pl_model *m;
     PL_TRY(pl_model_load(dir, NULL, &m));
-    const pl_signature *got = pl_model_find_signature(m, want->key);
     pl_status st = NULL;
-    if (!got || got->num_inputs != want->num_inputs || got->num_outputs != want->num_outputs)
-        st = pl_error(PL_INTERNAL, "the written SavedModel does not carry the derived signature");
-    for (int i = 0; !st && i < want->num_inputs + want->num_outputs; i++) {
-        const pl_tensor_info *a = i < want->num_inputs ? &want->inputs[i] : &want->outputs[i - want->num_inputs];
-        const pl_tensor_info *b = i < want->num_inputs ? &got->inputs[i] : &got->outputs[i - want->num_inputs];
-        bool same = !strcmp(a->alias, b->alias) && !strcmp(a->tensor_name, b->tensor_name) && a->dtype == b->dtype &&
-                    a->rank == b->rank;
-        for (int d = 0; same && d < a->rank; d++) same = a->dims[d] == b->dims[d];
-        if (!same) st = pl_error(PL_INTERNAL, "the written SavedModel's signature differs at '%s'", a->alias);
+    if (pl_model_num_signatures(m) != pl_model_num_signatures(want_model))
+        st = pl_error(PL_INTERNAL, "the written SavedModel does not carry the frozen graph's signatures");
+    for (int s = 0; !st && s < pl_model_num_signatures(want_model); s++) {
+        const pl_signature *want = pl_model_signature(want_model, s);
+        const pl_signature *got = pl_model_find_signature(m, want->key);
+        if (!got || got->num_inputs != want->num_inputs || got->num_outputs != want->num_outputs ||
+            strcmp(got->method_name, want->method_name))
+            st = pl_error(PL_INTERNAL, "the written SavedModel's signature '%s' differs", want->key);
+        for (int i = 0; !st && i < want->num_inputs + want->num_outputs; i++) {
+            bool in = i < want->num_inputs;
+            const pl_tensor_info *a = in ? &want->inputs[i] : &want->outputs[i - want->num_inputs];
+            const pl_tensor_info *b = in ? &got->inputs[i] : &got->outputs[i - want->num_inputs];
+            if (!same_info(a, b))
+                st = pl_error(PL_INTERNAL, "the written SavedModel's signature '%s' differs at '%s'", want->key, a->alias);
+        }
     }
     pl_model_free(m);
     return st;
+}
+
+/* "signature 'serving_default' with 4 inputs and 3 outputs", or each of several. */
+static void print_signatures(const pl_model *m) {
+    int n = pl_model_num_signatures(m);
+    printf("signature%s", n == 1 ? "" : "s");
+    for (int i = 0; i < n; i++) {
+        const pl_signature *sig = pl_model_signature(m, i);
+        printf("%s '%s' with %d input%s and %d output%s", i ? "," : "", sig->key, sig->num_inputs,
+               sig->num_inputs == 1 ? "" : "s", sig->num_outputs, sig->num_outputs == 1 ? "" : "s");
+    }
+    printf("\n");
 }
 
 /* True when `dir` holds nothing, or only the entries in `allowed`. */
@@ -160,16 +205,24 @@ static bool holds_only(const char *dir, const char *const *allowed) {
     return ok;
 }
 
-/* Removes a version directory as convert writes it: saved_model.pb and an
- * empty variables/. A directory holding anything else (a checkpoint,
- * assets) is left untouched. */
-static pl_status remove_version(const char *dir) {
+/* Whether `dir` holds only what convert writes (saved_model.pb and an empty
+ * variables/), so that --force may replace it; anything else (a checkpoint,
+ * assets) is left alone. */
+static pl_status check_replaceable(const char *dir) {
     static const char *const version_entries[] = {"saved_model.pb", "variables", NULL};
     static const char *const no_entries[] = {NULL};
-    char *pb = pl_path_join(dir, "saved_model.pb"), *vars = pl_path_join(dir, "variables");
-    pl_status st = pb && vars ? NULL : pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+    char *vars = pl_path_join(dir, "variables");
+    pl_status st = vars ? NULL : pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
     if (!st && (!holds_only(dir, version_entries) || (pl_path_exists(vars) && !holds_only(vars, no_entries))))
         st = pl_error(PL_FAILED_PRECONDITION, "cannot replace %s: it holds more than a converted frozen graph", dir);
+    free(vars);
+    return st;
+}
+
+/* Removes a version directory check_replaceable accepted. */
+static pl_status remove_version(const char *dir) {
+    char *pb = pl_path_join(dir, "saved_model.pb"), *vars = pl_path_join(dir, "variables");
+    pl_status st = pb && vars ? NULL : pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
     if (!st && pl_path_exists(pb) && unlink(pb))
         st = pl_error(PL_FAILED_PRECONDITION, "cannot replace %s: %s", dir, strerror(errno));
     if (!st && pl_path_exists(vars) && rmdir(vars))
@@ -177,6 +230,46 @@ static pl_status remove_version(const char *dir) {
     if (!st && rmdir(dir)) st = pl_error(PL_FAILED_PRECONDITION, "cannot replace %s: %s", dir, strerror(errno));
     free(pb);
     free(vars);
+    return st;
+}
+
+/* Puts the new version in place of the old one. The two directories are
+ * swapped in one step where the file system can (a server polling OUTDIR
+ * sees the old version or the new, never neither), then the old one, now
+ * under the temporary name, is removed. */
+static pl_status replace_version(const char *tmp_dir, const char *final_dir) {
+    PL_TRY(check_replaceable(final_dir));
+    if (!renameat2(AT_FDCWD, tmp_dir, AT_FDCWD, final_dir, RENAME_EXCHANGE)) {
+        /* The new version is in place; an old one that cannot be removed is only litter. */
+        pl_status st = remove_version(tmp_dir);
+        if (st) fprintf(stderr, "plinth-cli: warning: the replaced version is left at %s\n", tmp_dir);
+        pl_status_free(st);
+        return NULL;
+    }
+    PL_TRY(remove_version(final_dir));
+    return rename(tmp_dir, final_dir)
+               ? pl_error(PL_PERMISSION_DENIED, "cannot create %s: %s", final_dir, strerror(errno))
+               : NULL;
+}
+
+/* A model base path (what --model_base_path names) holds version
+ * directories; convert takes one of them, so the error says which. */
+static pl_status hint_base_path(const char *input, pl_status st) {
+    pl_cli_version_dir *v;
+    int n = 0;
+    pl_status lst = pl_cli_list_versions(input, &v, &n);
+    if (lst) {
+        pl_status_free(lst);
+        return st;
+    }
+    if (n > 0) {
+        pl_status hint = pl_error(PL_INVALID_ARGUMENT,
+                                  "%s is a model base path; convert one version directory: plinth-cli convert %s OUTDIR",
+                                  input, v[n - 1].dir);
+        pl_status_free(st);
+        st = hint;
+    }
+    pl_cli_versions_free(v, n);
     return st;
 }
 
@@ -227,13 +320,12 @@ int pl_cli_convert(pl_cli *cli, int argc, char **argv) {
     pl_status st = final_dir && tmp_file && tmp_vars ? NULL : pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
 
     if (!st) st = pl_cli_model_file_read(a.input, &in);
+    if (st && pl_path_is_dir(a.input)) st = hint_base_path(a.input, st);
     if (!st && in.saved)
         st = pl_error(PL_INVALID_ARGUMENT, "%s is already a SavedModel; convert takes a frozen graph (.pb)", a.input);
     /* plinth's own loader derives the signature: the converted model then
      * shows TensorFlow Serving clients exactly what plinth shows them. */
     if (!st) st = pl_model_load(in.path, NULL, &model);
-    const pl_signature *sig = st ? NULL : pl_model_find_signature(model, "serving_default");
-    if (!st && !sig) st = pl_error(PL_INTERNAL, "the frozen graph has no derived serving_default signature");
     if (!st && pl_path_exists(final_dir) && !a.force)
         st = pl_error(PL_ALREADY_EXISTS, "%s already exists (--force replaces it)", final_dir);
     if (!st && mkdir(a.outdir, 0755) && errno != EEXIST)
@@ -243,19 +335,18 @@ int pl_cli_convert(pl_cli *cli, int argc, char **argv) {
     made_tmp = !st;
     if (!st && mkdir(tmp_vars, 0755))
         st = pl_error(PL_PERMISSION_DENIED, "cannot create %s: %s", tmp_vars, strerror(errno));
-    if (!st) st = pack_saved_model(in.frozen, sig, &data, &len);
+    if (!st) st = pack_saved_model(in.frozen, model, &data, &len);
     if (!st) st = write_file(tmp_file, data, len);
-    if (!st) st = check_written(tmp_dir, sig);
+    if (!st) st = check_written(tmp_dir, model);
     /* The version appears whole: a server polling OUTDIR never sees a
      * directory without its saved_model.pb. */
-    if (!st && a.force && pl_path_exists(final_dir)) st = remove_version(final_dir);
-    if (!st && rename(tmp_dir, final_dir))
+    if (!st && a.force && pl_path_exists(final_dir)) st = replace_version(tmp_dir, final_dir);
+    else if (!st && rename(tmp_dir, final_dir))
         st = pl_error(PL_PERMISSION_DENIED, "cannot create %s: %s", final_dir, strerror(errno));
     if (!st) {
         made_tmp = false;
-        printf("wrote %s/saved_model.pb (%zu bytes): signature '%s' with %d input%s and %d output%s\n", final_dir, len,
-               sig->key, sig->num_inputs, sig->num_inputs == 1 ? "" : "s", sig->num_outputs,
-               sig->num_outputs == 1 ? "" : "s");
+        printf("wrote %s/saved_model.pb (%zu bytes): ", final_dir, len);
+        print_signatures(model);
     }
     if (made_tmp) {
         unlink(tmp_file);
