@@ -106,11 +106,13 @@ class Disconnect(unittest.TestCase):
         self.assertEqual((r[0], json.loads(r[2])), (200, {"outputs": 1234}))
 
     def test_a_client_that_stays_gets_its_reply(self):
-        limit = self.limit_for(1.5)
+        limit = self.limit_for(2.0)
         cancelled_before = self.count_calls("CANCELLED")
         r, took = self.predict(limit)
         self.assertEqual((r[0], json.loads(r[2])), (200, {"outputs": limit}))
-        self.assertGreater(took, 0.5)
+        # Several of the watcher's 0.1 s looks happened during the run (with
+        # room for the machine getting faster after the measurement).
+        self.assertGreater(took, 0.3)
         self.assertEqual(self.count_calls("CANCELLED"), cancelled_before)
 
     def test_hang_up_before_the_body_is_complete(self):
