@@ -32,6 +32,16 @@ static pl_status lookup_inputs(void *arg, const char *signature_name, const pl_t
     return NULL;
 }
 
+/* Hands decoded input i over to serving, which passes it on to the run: the
+ * run may then write over it (the normalised image over the request's) and
+ * frees it as soon as the graph is done with it. */
+static pl_status hand_over(void *ctx, int i, pl_tensor **out) {
+    pl_json_predict *req = ctx;
+    *out = req->tensors[i];
+    req->tensors[i] = NULL;
+    return *out ? NULL : pl_error(PL_INTERNAL, "input %d was handed over twice", i);
+}
+
 pl_status pl__rest_predict(pl__rest_ctx *ctx, const pl__rest_route *r, const char *body, size_t len,
                            pl_strbuf *out) {
     lookup_ctx lc = {.rest = ctx, .route = r};
@@ -48,7 +58,8 @@ pl_status pl__rest_predict(pl__rest_ctx *ctx, const pl__rest_route *r, const cha
         pl_predict_request preq = {
             .num_inputs = req.num_inputs,
             .input_aliases = (const char *const *)req.aliases,
-            .inputs = req.tensors,
+            .decode = hand_over,
+            .decode_ctx = &req,
         };
         pl_run_options run = pl__rest_run_options(ctx, r);
         st = pl_serving_predict(lc.sv, sig, &run, &preq, &resp);
