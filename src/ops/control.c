@@ -2,7 +2,6 @@
  * placeholders, identities, no-ops) and the markers for the control-flow
  * ops that the executor carries itself (Switch, Merge, Enter, Exit,
  * NextIteration, LoopCond, ControlTrigger). */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,19 +55,10 @@ static pl_status placeholder_prepare(pl_kernel_prep *p) {
     return NULL;
 }
 
-/* "float" for DT_FLOAT: TensorFlow's DataTypeString. */
-static void short_type_name(pl_dtype d, char *buf, size_t size) {
-    const char *n = pl_dtype_name(d);
-    if (!strncmp(n, "DT_", 3)) n += 3;
-    size_t i = 0;
-    for (; n[i] && i + 1 < size; i++) buf[i] = (char)tolower((unsigned char)n[i]);
-    buf[i] = '\0';
-}
-
 static pl_status placeholder_compute(pl_kernel_ctx *c) {
     const placeholder *ph = c->state;
     char type[32];
-    short_type_name(ph->dtype, type, sizeof type);
+    pl_dtype_string(ph->dtype, type, sizeof type);
     if (ph->rank < 0)
         return pl_error(PL_INVALID_ARGUMENT, "You must feed a value for placeholder tensor '%s' with dtype %s",
                         c->node_name, type);

@@ -46,15 +46,6 @@ static inline float qvalue(const void *data, pl_dtype t, int64_t i) {
     }
 }
 
-/* DataTypeString: "int32", "bfloat16". */
-static void short_type(pl_dtype d, char *buf, size_t size) {
-    const char *n = pl_dtype_name(d);
-    if (!strncmp(n, "DT_", 3)) n += 3;
-    size_t i = 0;
-    for (; n[i] && i + 1 < size; i++) buf[i] = (char)(n[i] >= 'A' && n[i] <= 'Z' ? n[i] - 'A' + 'a' : n[i]);
-    buf[i] = '\0';
-}
-
 static pl_status dq_prepare(pl_kernel_prep *p) {
     dq_attrs *a = calloc(1, sizeof *a);
     if (!a) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
@@ -67,7 +58,7 @@ static pl_status dq_prepare(pl_kernel_prep *p) {
     if (pl_attr_has(p->attrs, "mode")) PL_TRY(pl_attr_string(p->attrs, "mode", &mode, &len));
     char tn[32];
     if (a->out != PL_DT_FLOAT && a->out != PL_DT_BFLOAT16) {
-        short_type(a->out, tn, sizeof tn);
+        pl_dtype_string(a->out, tn, sizeof tn);
         return pl_error(PL_INVALID_ARGUMENT, "Output type must be bfloat16 or float, is '%s'", tn);
     }
 #define IS_MODE(s) (len == strlen(s) && !memcmp(mode, s, len))

@@ -541,21 +541,12 @@ pl_dtype pl_exec_feed_dtype(const pl_exec *e, int i) {
     return i >= 0 && i < e->num_feeds ? e->feed_dtypes[i] : PL_DT_INVALID;
 }
 
-/* "float" for DT_FLOAT: TensorFlow's DataTypeString. */
-static void short_type(pl_dtype d, char *buf, size_t size) {
-    const char *n = pl_dtype_name(d);
-    if (!strncmp(n, "DT_", 3)) n += 3;
-    size_t k = 0;
-    for (; n[k] && k + 1 < size; k++) buf[k] = (char)(n[k] >= 'A' && n[k] <= 'Z' ? n[k] - 'A' + 'a' : n[k]);
-    buf[k] = '\0';
-}
-
 pl_status pl_exec_check_feed(const pl_exec *e, int i, const pl_tensor *t, int arg_index) {
     pl_dtype want = pl_exec_feed_dtype(e, i);
     if (want == PL_DT_INVALID || !t || t->dtype == want) return NULL;
     char a[32], b[32];
-    short_type(want, a, sizeof a);
-    short_type(t->dtype, b, sizeof b);
+    pl_dtype_string(want, a, sizeof a);
+    pl_dtype_string(t->dtype, b, sizeof b);
     return pl_error(PL_INVALID_ARGUMENT, "Expects arg[%d] to be %s but %s is provided", arg_index, a, b);
 }
 
