@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/status.h"
 
@@ -86,6 +87,19 @@ static int check_count;
         fn();                                             \
         fprintf(stderr, "%s %s\n", check_failures == check_before ? "ok  " : "FAIL", #fn); \
     } while (0)
+
+/* Creates root/rel and every missing directory on the way, for model trees. */
+static inline void check_mkdirs(const char *root, const char *rel) {
+    char p[600];
+    snprintf(p, sizeof p, "%s/%s", root, rel);
+    for (char *s = p + strlen(root) + 1; *s; s++)
+        if (*s == '/') {
+            *s = 0;
+            mkdir(p, 0755);
+            *s = '/';
+        }
+    mkdir(p, 0755);
+}
 
 static inline int check_summary(void) {
     fprintf(stderr, "%d checks, %d failed\n", check_count, check_failures);

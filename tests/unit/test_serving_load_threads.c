@@ -41,17 +41,7 @@ static void slow_unload(void *ctx, pl_model *model) {
 
 static char root[256];
 
-static void mkdir_p(const char *rel) {
-    char p[600];
-    snprintf(p, sizeof p, "%s/%s", root, rel);
-    for (char *s = p + strlen(root) + 1; *s; s++)
-        if (*s == '/') {
-            *s = 0;
-            mkdir(p, 0755);
-            *s = '/';
-        }
-    mkdir(p, 0755);
-}
+static void mkdir_p(const char *rel) { check_mkdirs(root, rel); }
 
 static void options(pl_serving_options *o, int initial, int later) {
     pl_serving_options_init(o);

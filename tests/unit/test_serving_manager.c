@@ -55,17 +55,7 @@ static void options(pl_serving_options *o) {
 
 static char root[256];
 
-static void mkdirs(const char *rel) {
-    char p[600];
-    snprintf(p, sizeof p, "%s/%s", root, rel);
-    for (char *s = p + strlen(root) + 1; *s; s++)
-        if (*s == '/') {
-            *s = 0;
-            mkdir(p, 0755);
-            *s = '/';
-        }
-    mkdir(p, 0755);
-}
+static void mkdirs(const char *rel) { check_mkdirs(root, rel); }
 
 static void touch(const char *rel) {
     char p[600];
