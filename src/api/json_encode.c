@@ -216,7 +216,7 @@ static void number_run(writer *w, const pl_tensor *t, int64_t first, int64_t n) 
 static pl_status tensor_values(writer *w, const pl_tensor *t, bool as_bytes, int dim, int64_t *offset) {
     if (!dtype_writable(t->dtype) && t->count > 0)
         return pl_error(PL_INVALID_ARGUMENT, "Failed to write JSON value for tensor type: %s",
-                        pl__json_dtype_string(t->dtype));
+                        pl_dtype_string(t->dtype));
     if (dim > t->rank - 1) {
         scalar(w, t, (*offset)++, as_bytes);
         return NULL;

@@ -294,8 +294,6 @@ bool pl__json_decode_tensor(pl__json_cur *c, pl__json_acc *acc, pl__json_tval *t
 /* True when the value at c->p is an object of exactly one member "b64" with
  * a string value (IsValBase64Object). Reads ahead without moving c. */
 bool pl__json_is_b64_object(const pl__json_cur *c);
-/* TF's DataTypeString: "float", "int32", "half", ... */
-const char *pl__json_dtype_string(pl_dtype dtype);
 /* "[2,3]" as TF Serving prints shapes. */
 void pl__json_shape_string(int rank, const int64_t *dims, char *buf, size_t size);
 /* "JSON Value: <debug string> " + the rest, as TF Serving's FormatError. */

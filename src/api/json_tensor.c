@@ -123,20 +123,6 @@ pl_status pl__json_acc_finish(pl__json_acc *a, int rank, const int64_t *dims, pl
     return NULL;
 }
 
-const char *pl__json_dtype_string(pl_dtype dtype) {
-    static const char *const names[PL_DT_COUNT] = {
-        [PL_DT_INVALID] = "INVALID", [PL_DT_FLOAT] = "float",       [PL_DT_DOUBLE] = "double",
-        [PL_DT_INT32] = "int32",     [PL_DT_UINT8] = "uint8",       [PL_DT_INT16] = "int16",
-        [PL_DT_INT8] = "int8",       [PL_DT_STRING] = "string",     [PL_DT_COMPLEX64] = "complex64",
-        [PL_DT_INT64] = "int64",     [PL_DT_BOOL] = "bool",         [PL_DT_QINT8] = "qint8",
-        [PL_DT_QUINT8] = "quint8",   [PL_DT_QINT32] = "qint32",     [PL_DT_BFLOAT16] = "bfloat16",
-        [PL_DT_QINT16] = "qint16",   [PL_DT_QUINT16] = "quint16",   [PL_DT_UINT16] = "uint16",
-        [PL_DT_COMPLEX128] = "complex128", [PL_DT_HALF] = "half",   [PL_DT_RESOURCE] = "resource",
-        [PL_DT_VARIANT] = "variant", [PL_DT_UINT32] = "uint32",     [PL_DT_UINT64] = "uint64",
-    };
-    return dtype >= 0 && dtype < PL_DT_COUNT && names[dtype] ? names[dtype] : "unknown";
-}
-
 void pl__json_shape_string(int rank, const int64_t *dims, char *buf, size_t size) {
     size_t n = (size_t)snprintf(buf, size, "[");
     for (int i = 0; i < rank && n < size; i++) n += (size_t)snprintf(buf + n, size - n, i ? ",%lld" : "%lld", (long long)dims[i]);
@@ -212,7 +198,7 @@ typedef struct ctx {
 
 static pl_status type_error(ctx *x, const char *start) {
     return pl__json_value_error(PL_INVALID_ARGUMENT, x->c, start, " Type: %s is not of expected type: %s",
-                                json_type(*start), pl__json_dtype_string(x->acc->dtype));
+                                json_type(*start), pl_dtype_string(x->acc->dtype));
 }
 
 /* An object leaf: {"b64": ...} for strings, a type error otherwise. */
@@ -381,7 +367,7 @@ static bool leaf(ctx *x, int level, bool first_chain, pl_status *err) {
         /* half, bfloat16, uint16, complex, quantized: TF Serving has no JSON
          * conversion for them (spec/tfs-api.md 1c). */
         if (!pl__json_skip_value(c)) return false;
-        *err = pl__json_value_error(PL_UNIMPLEMENTED, c, start, " to type: %s", pl__json_dtype_string(x->acc->dtype));
+        *err = pl__json_value_error(PL_UNIMPLEMENTED, c, start, " to type: %s", pl_dtype_string(x->acc->dtype));
         *err = pl_status_prefix(*err, "Conversion of ");
         return true;
     }

@@ -47,8 +47,6 @@ pl_status pl__arr_want_index(const pl_tensor *t, const char *what);
 /* TensorFlow's TensorShape::DebugString: "[2,3]", "[]" for a scalar. */
 const char *pl__arr_shape_str(const pl_tensor *t, char *buf, size_t size);
 
-/* TensorFlow's DataTypeString: "float", "int32". buf needs 16 bytes. */
-const char *pl__arr_type_str(pl_dtype dtype, char *buf);
 
 /* The values of an integer tensor, "[2 3]" with sep " " (Tensor::SummarizeValue). */
 const char *pl__arr_values_str(const pl_tensor *t, const char *sep, char *buf, size_t size);

@@ -71,9 +71,8 @@ pl_status pl__arr_bitcast(pl_kernel_ctx *c) {
     const pl__arr_state *s = c->state;
     const pl_tensor *in = c->inputs[0];
     pl_dtype to = s->type;
-    char a[64], ta[16], tb[16];
-    pl__arr_type_str(in->dtype, ta);
-    pl__arr_type_str(to, tb);
+    char a[64];
+    const char *ta = pl_dtype_string(in->dtype), *tb = pl_dtype_string(to);
     if (!plain(in->dtype) || !plain(to)) return pl_error(PL_INVALID_ARGUMENT, "Cannot bitcast from %s to %s", ta, tb);
     size_t in_size = pl_dtype_size(in->dtype), out_size = pl_dtype_size(to);
     int64_t dims[PL_MAX_RANK];

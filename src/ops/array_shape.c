@@ -17,7 +17,7 @@ pl_status pl__arr_reshape(pl_kernel_ctx *c) {
         return pl_error(PL_INVALID_ARGUMENT, "sizes input must be 1-D, not %s", pl__arr_shape_str(sizes, buf, sizeof buf));
     if (sizes->dtype != PL_DT_INT32 && sizes->dtype != PL_DT_INT64)
         return pl_error(PL_INVALID_ARGUMENT, "desired shape must be a DT_INT32 or DT_INT64 vector, not a %s",
-                        pl__arr_type_str(sizes->dtype, buf));
+                        pl_dtype_string(sizes->dtype));
     int64_t n = sizes->count;
     if (n > PL_MAX_RANK)
         return pl_error(PL_INVALID_ARGUMENT, "Reshape to rank %lld is not supported (at most %d dimensions)",

@@ -31,7 +31,6 @@ const char *pl__arr_shape_str(const pl_tensor *t, char *buf, size_t size) {
     return pl_shape_str(t->rank, t->dims, buf, size);
 }
 
-const char *pl__arr_type_str(pl_dtype dtype, char *buf) { return pl_dtype_string(dtype, buf, 16); }
 
 const char *pl__arr_values_str(const pl_tensor *t, const char *sep, char *buf, size_t size) {
     size_t n = (size_t)snprintf(buf, size, "[");

@@ -57,8 +57,7 @@ static pl_status placeholder_prepare(pl_kernel_prep *p) {
 
 static pl_status placeholder_compute(pl_kernel_ctx *c) {
     const placeholder *ph = c->state;
-    char type[32];
-    pl_dtype_string(ph->dtype, type, sizeof type);
+    const char *type = pl_dtype_string(ph->dtype);
     if (ph->rank < 0)
         return pl_error(PL_INVALID_ARGUMENT, "You must feed a value for placeholder tensor '%s' with dtype %s",
                         c->node_name, type);

@@ -56,10 +56,8 @@ static pl_status dq_prepare(pl_kernel_prep *p) {
     const char *mode = "MIN_COMBINED";
     size_t len = strlen(mode);
     if (pl_attr_has(p->attrs, "mode")) PL_TRY(pl_attr_string(p->attrs, "mode", &mode, &len));
-    char tn[32];
     if (a->out != PL_DT_FLOAT && a->out != PL_DT_BFLOAT16) {
-        pl_dtype_string(a->out, tn, sizeof tn);
-        return pl_error(PL_INVALID_ARGUMENT, "Output type must be bfloat16 or float, is '%s'", tn);
+        return pl_error(PL_INVALID_ARGUMENT, "Output type must be bfloat16 or float, is '%s'", pl_dtype_string(a->out));
     }
 #define IS_MODE(s) (len == strlen(s) && !memcmp(mode, s, len))
     if (IS_MODE("MIN_COMBINED")) a->mode = MODE_MIN_COMBINED;

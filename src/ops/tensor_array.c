@@ -78,14 +78,12 @@ static pl_status ta_write(tensor_array *ta, int32_t index, pl_tensor *value) {
                         ta->name, index, ta->size);
     if (ta->dynamic_size && index >= ta->size) PL_TRY(resize(ta, (int64_t)index + 1));
     slot *s = &ta->slots[index];
-    char a[32], b[32], sa[160], sb[160];
+    char sa[160], sb[160];
     if (value->dtype != ta->dtype) {
-        pl_dtype_string(value->dtype, a, sizeof a);
-        pl_dtype_string(ta->dtype, b, sizeof b);
         return pl_error(PL_INVALID_ARGUMENT,
                         "TensorArray %s: Could not write to TensorArray index %d because the value dtype is %s but "
                         "TensorArray dtype is %s.",
-                        ta->name, index, a, b);
+                        ta->name, index, pl_dtype_string(value->dtype), pl_dtype_string(ta->dtype));
     }
     if (!pl__pshape_compatible(&ta->element_shape, value->rank, value->dims)) {
         return pl_error(PL_INVALID_ARGUMENT,
@@ -254,18 +252,14 @@ static pl_status scalar_index(const pl_tensor *t, int32_t *out) {
 
 static pl_status check_read_dtype(const tensor_array *ta, pl_dtype want) {
     if (want == ta->dtype) return NULL;
-    char a[32], b[32];
-    pl_dtype_string(ta->dtype, a, sizeof a);
-    pl_dtype_string(want, b, sizeof b);
-    return pl_error(PL_INVALID_ARGUMENT, "TensorArray dtype is %s but Op requested dtype %s.", a, b);
+    return pl_error(PL_INVALID_ARGUMENT, "TensorArray dtype is %s but Op requested dtype %s.", pl_dtype_string(ta->dtype),
+                    pl_dtype_string(want));
 }
 
 static pl_status check_write_dtype(const tensor_array *ta, pl_dtype got) {
     if (got == ta->dtype) return NULL;
-    char a[32], b[32];
-    pl_dtype_string(ta->dtype, a, sizeof a);
-    pl_dtype_string(got, b, sizeof b);
-    return pl_error(PL_INVALID_ARGUMENT, "TensorArray dtype is %s but Op is trying to write dtype %s.", a, b);
+    return pl_error(PL_INVALID_ARGUMENT, "TensorArray dtype is %s but Op is trying to write dtype %s.",
+                    pl_dtype_string(ta->dtype), pl_dtype_string(got));
 }
 
 static pl_status write_compute(pl_kernel_ctx *c) {

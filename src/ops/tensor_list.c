@@ -136,9 +136,8 @@ static pl_status writable_list(pl_kernel_ctx *c, tensor_list **out) {
 
 static pl_status check_dtype(const tensor_list *l, pl_dtype op_dtype) {
     if (op_dtype == l->element_dtype) return NULL;
-    char a[32], b[32];
     return pl_error(PL_INVALID_ARGUMENT, "Invalid data types; op elements %s but list elements %s",
-                    pl_dtype_string(op_dtype, a, sizeof a), pl_dtype_string(l->element_dtype, b, sizeof b));
+                    pl_dtype_string(op_dtype), pl_dtype_string(l->element_dtype));
 }
 
 static pl_status scalar_int(const pl_tensor *t, const char *what, int64_t *out) {
@@ -312,10 +311,9 @@ static pl_status push_back_compute(pl_kernel_ctx *c) {
     /* input_handle, tensor */
     const list_attrs *a = c->state;
     pl_tensor *v = c->inputs[1];
-    char t1[32], t2[32];
     if (v->dtype != a->element_dtype)
         return pl_error(PL_INVALID_ARGUMENT, "Invalid data types; list elements %s but tried to append %s",
-                        pl_dtype_string(a->element_dtype, t1, sizeof t1), pl_dtype_string(v->dtype, t2, sizeof t2));
+                        pl_dtype_string(a->element_dtype), pl_dtype_string(v->dtype));
     tensor_list *l;
     PL_TRY(input_list(c, 0, &l));
     PL_TRY(check_item_shape(l, v, "append"));

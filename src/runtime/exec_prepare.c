@@ -544,10 +544,8 @@ pl_dtype pl_exec_feed_dtype(const pl_exec *e, int i) {
 pl_status pl_exec_check_feed(const pl_exec *e, int i, const pl_tensor *t, int arg_index) {
     pl_dtype want = pl_exec_feed_dtype(e, i);
     if (want == PL_DT_INVALID || !t || t->dtype == want) return NULL;
-    char a[32], b[32];
-    pl_dtype_string(want, a, sizeof a);
-    pl_dtype_string(t->dtype, b, sizeof b);
-    return pl_error(PL_INVALID_ARGUMENT, "Expects arg[%d] to be %s but %s is provided", arg_index, a, b);
+    return pl_error(PL_INVALID_ARGUMENT, "Expects arg[%d] to be %s but %s is provided", arg_index,
+                    pl_dtype_string(want), pl_dtype_string(t->dtype));
 }
 
 const char *pl_exec_node_name(const pl_exec *e, int i) { return i >= 0 && i < e->num_nodes ? e->nodes[i].name : NULL; }

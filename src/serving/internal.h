@@ -265,8 +265,6 @@ static inline const char *pl__strbuf_str(const pl_strbuf *b) { return b->failed 
 /* Joins `names` sorted and deduplicated with ",": "{a,b}" without the braces. */
 void pl__strbuf_sorted_set(pl_strbuf *b, const char *const *names, int n);
 
-/* TensorFlow's DataTypeString: "float", "int32", "string". */
-const char *pl__serving_dtype_name(pl_dtype dtype);
 
 /* SignatureDef::DebugString-like text of a signature, for error messages. */
 void pl__strbuf_signature(pl_strbuf *b, const pl_signature *sig);

@@ -206,7 +206,7 @@ pl_status pl_serving_predict(pl_servable *sv, const pl_signature *sig, const pl_
         /* Session::Run's feed check (FunctionCallFrame::SetArgs). */
         if (in->dtype != PL_DT_INVALID && feeds[j]->dtype != in->dtype)
             st = pl_error(PL_INVALID_ARGUMENT, "Expects arg[%d] to be %s but %s is provided", j,
-                          pl__serving_dtype_name(in->dtype), pl__serving_dtype_name(feeds[j]->dtype));
+                          pl_dtype_string(in->dtype), pl_dtype_string(feeds[j]->dtype));
     }
     if (!st) st = plan_outputs(sig, req, resp, fetch_names);
     if (!st) {

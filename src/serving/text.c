@@ -30,22 +30,6 @@ void pl__strbuf_sorted_set(pl_strbuf *b, const char *const *names, int n) {
     free(sorted);
 }
 
-const char *pl__serving_dtype_name(pl_dtype dtype) {
-    static const char *const names[PL_DT_COUNT] = {
-        [PL_DT_INVALID] = "INVALID",     [PL_DT_FLOAT] = "float",     [PL_DT_DOUBLE] = "double",
-        [PL_DT_INT32] = "int32",         [PL_DT_UINT8] = "uint8",     [PL_DT_INT16] = "int16",
-        [PL_DT_INT8] = "int8",           [PL_DT_STRING] = "string",   [PL_DT_COMPLEX64] = "complex64",
-        [PL_DT_INT64] = "int64",         [PL_DT_BOOL] = "bool",       [PL_DT_QINT8] = "qint8",
-        [PL_DT_QUINT8] = "quint8",       [PL_DT_QINT32] = "qint32",   [PL_DT_BFLOAT16] = "bfloat16",
-        [PL_DT_QINT16] = "qint16",       [PL_DT_QUINT16] = "quint16", [PL_DT_UINT16] = "uint16",
-        [PL_DT_COMPLEX128] = "complex128", [PL_DT_HALF] = "half",     [PL_DT_RESOURCE] = "resource",
-        [PL_DT_VARIANT] = "variant",     [PL_DT_UINT32] = "uint32",   [PL_DT_UINT64] = "uint64",
-    };
-    _Static_assert(PL_DT_COUNT == 24, "a dtype was added: name it here");
-    if ((int)dtype < 0 || dtype >= PL_DT_COUNT || !names[dtype]) return "unknown";
-    return names[dtype];
-}
-
 static void add_tensor_info(pl_strbuf *b, const char *field, const pl_tensor_info *t) {
     pl_strbuf_printf(b, "%s {\n  key: \"%s\"\n  value {\n    name: \"%s\"\n    dtype: %s\n    tensor_shape {\n", field,
                 t->alias, t->tensor_name, pl_dtype_name(t->dtype));

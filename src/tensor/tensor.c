@@ -32,13 +32,19 @@ bool pl_dtype_valid(pl_dtype d) { return d > PL_DT_INVALID && d < PL_DT_COUNT; }
 size_t pl_dtype_size(pl_dtype d) { return pl_dtype_valid(d) ? dtype_sizes[d] : 0; }
 const char *pl_dtype_name(pl_dtype d) { return pl_dtype_valid(d) ? dtype_names[d] : "DT_INVALID"; }
 
-const char *pl_dtype_string(pl_dtype d, char *buf, size_t size) {
-    const char *n = pl_dtype_name(d);
-    if (!strncmp(n, "DT_", 3)) n += 3;
-    size_t i = 0;
-    for (; n[i] && i + 1 < size; i++) buf[i] = (char)(n[i] >= 'A' && n[i] <= 'Z' ? n[i] - 'A' + 'a' : n[i]);
-    buf[i] = '\0';
-    return buf;
+const char *pl_dtype_string(pl_dtype dtype) {
+    static const char *const names[PL_DT_COUNT] = {
+        [PL_DT_INVALID] = "INVALID",     [PL_DT_FLOAT] = "float",     [PL_DT_DOUBLE] = "double",
+        [PL_DT_INT32] = "int32",         [PL_DT_UINT8] = "uint8",     [PL_DT_INT16] = "int16",
+        [PL_DT_INT8] = "int8",           [PL_DT_STRING] = "string",   [PL_DT_COMPLEX64] = "complex64",
+        [PL_DT_INT64] = "int64",         [PL_DT_BOOL] = "bool",       [PL_DT_QINT8] = "qint8",
+        [PL_DT_QUINT8] = "quint8",       [PL_DT_QINT32] = "qint32",   [PL_DT_BFLOAT16] = "bfloat16",
+        [PL_DT_QINT16] = "qint16",       [PL_DT_QUINT16] = "quint16", [PL_DT_UINT16] = "uint16",
+        [PL_DT_COMPLEX128] = "complex128", [PL_DT_HALF] = "half",     [PL_DT_RESOURCE] = "resource",
+        [PL_DT_VARIANT] = "variant",     [PL_DT_UINT32] = "uint32",   [PL_DT_UINT64] = "uint64",
+    };
+    _Static_assert(PL_DT_COUNT == 24, "a dtype was added: name it here");
+    return (int)dtype >= 0 && dtype < PL_DT_COUNT && names[dtype] ? names[dtype] : "unknown";
 }
 
 void pl_object_init(pl_object *obj, const pl_object_type *type) {

@@ -105,9 +105,9 @@ typedef struct pl_tensor {
 
 size_t pl_dtype_size(pl_dtype dtype);        /* 0 for invalid */
 const char *pl_dtype_name(pl_dtype dtype);   /* "DT_FLOAT" */
-/* TensorFlow's DataTypeString ("float" for DT_FLOAT), the form its kernels'
- * error messages use, written into buf; returns buf. */
-const char *pl_dtype_string(pl_dtype dtype, char *buf, size_t size);
+/* TensorFlow's DataTypeString, the form its error messages use: "float" for
+ * DT_FLOAT, "INVALID" for DT_INVALID, "unknown" for a number outside the enum. */
+const char *pl_dtype_string(pl_dtype dtype);
 bool pl_dtype_valid(pl_dtype dtype);
 
 /* Multiplies dims into *count; errors on negative dims, rank > PL_MAX_RANK or overflow. */

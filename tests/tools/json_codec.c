@@ -36,7 +36,7 @@ static char *read_all(FILE *f, size_t *len) {
 
 static pl_dtype parse_dtype(const char *s) {
     for (int d = 1; d < PL_DT_COUNT; d++)
-        if (!strcmp(pl__json_dtype_string((pl_dtype)d), s)) return (pl_dtype)d;
+        if (!strcmp(pl_dtype_string((pl_dtype)d), s)) return (pl_dtype)d;
     fprintf(stderr, "unknown dtype %s\n", s);
     exit(2);
 }
