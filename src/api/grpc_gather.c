@@ -239,7 +239,7 @@ pl_status pl__grpc_gather(grpc_slice_buffer *pieces, size_t min_content, pl__pb_
         else if (ok)
             ok = copy_field(&g.cur, &out, &tag);
     }
-    pl_heap_trim();
+    if (pieces->length >= PL_HEAP_TRIM_AFTER) pl_heap_trim();
     ok = ok && !out.failed;
     if (ok) *compact = grpc_slice_from_copied_buffer(out.data, out.len);
     pl_strbuf_deinit(&out);

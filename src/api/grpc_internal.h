@@ -33,6 +33,10 @@ void pl__pb_allocator(ProtobufCAllocator *al, pl__pb_pool *pool);
 /* One big block of the pool, as protobuf-c would get it; NULL when out of memory. */
 void *pl__pb_big_alloc(pl__pb_pool *pool, size_t size);
 
+/* Messages from this size on are gathered piece by piece (pl__grpc_gather,
+ * read_payload) rather than copied whole first. */
+#define PL__GATHER_FROM ((size_t)1 << 20)
+
 /* What pl__grpc_gather took out of a PredictRequest: for inputs entry k (in
  * wire order, as protobuf-c lists them), the tensor_content block it
  * carried, or data NULL. */

@@ -259,7 +259,7 @@ static grpc_slice gather_pieces(grpc_slice_buffer *pieces) {
             since_trim = 0;
         }
     }
-    pl_heap_trim();
+    if (pieces->length >= PL_HEAP_TRIM_AFTER) pl_heap_trim();
     return out;
 }
 
@@ -271,7 +271,7 @@ static bool read_payload(grpc_byte_buffer *bb, grpc_slice *out) {
     bool raw = bb->type == GRPC_BB_RAW && bb->data.raw.compression == GRPC_COMPRESS_NONE;
     if (raw && bb->data.raw.slice_buffer.count == 1 && grpc_byte_buffer_reader_peek(&reader, &first)) {
         *out = grpc_slice_ref(*first);
-    } else if (raw && bb->data.raw.slice_buffer.length >= PL_HEAP_TRIM_AFTER) {
+    } else if (raw && bb->data.raw.slice_buffer.length >= PL__GATHER_FROM) {
         *out = gather_pieces(&bb->data.raw.slice_buffer);
     } else {
         grpc_byte_buffer_reader_destroy(&reader);
@@ -360,7 +360,7 @@ static void slot_handle(call *c) {
     grpc_byte_buffer *bb = c->payload;
     c->received_len = bb ? grpc_byte_buffer_length(bb) : 0;
     if (bb && bb->type == GRPC_BB_RAW && bb->data.raw.compression == GRPC_COMPRESS_NONE &&
-        methods[c->method].handler == pl__grpc_predict && c->received_len >= PL_HEAP_TRIM_AFTER) {
+        methods[c->method].handler == pl__grpc_predict && c->received_len >= PL__GATHER_FROM) {
         /* A large Predict: its tensors go straight from the received pieces into their own blocks. */
         pl_status st =
             pl__grpc_gather(&bb->data.raw.slice_buffer, PL__PB_BIG, &c->pool, &c->arena, &req, &c->gathered);
