@@ -7,7 +7,6 @@
 #include <stdlib.h>
 
 #include "api/grpc_internal.h"
-#include "base/file.h"
 #include "base/log.h"
 #include "pb/pb.h"
 #include "tensorflow_serving/config/ssl_config.pb-c.h"
@@ -16,17 +15,8 @@
 #define MAX_SSL_CONFIG_BYTES ((size_t)16 << 20)
 
 static pl_status read_ssl_config(const char *path, Tensorflow__Serving__SSLConfig **out) {
-    char *text;
-    size_t len;
-    PL_TRY(pl_file_read(path, MAX_SSL_CONFIG_BYTES, &text, &len));
     ProtobufCMessage *msg;
-    pl_status st = pl_pb_parse_text(&tensorflow__serving__sslconfig__descriptor, text, len, &msg);
-    free(text);
-    if (st) {
-        pl_log_error("%s", pl_status_message(st));
-        pl_status_free(st);
-        return pl_error(PL_INVALID_ARGUMENT, "Invalid protobuf file: '%s'", path);
-    }
+    PL_TRY(pl_pb_read_text_file(&tensorflow__serving__sslconfig__descriptor, path, MAX_SSL_CONFIG_BYTES, &msg));
     *out = (Tensorflow__Serving__SSLConfig *)msg;
     return NULL;
 }

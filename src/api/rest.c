@@ -13,7 +13,6 @@
 #include "api/json.h"
 #include "api/rest_internal.h"
 #include "base/clock.h"
-#include "base/file.h"
 #include "base/log.h"
 #include "pb/pb.h"
 #include "serving/metrics.h"
@@ -35,17 +34,9 @@ void pl_rest_options_init(pl_rest_options *opt) {
 
 pl_status pl_rest_read_monitoring_config(const char *path, pl_rest_options *opt) {
     if (!path || !*path) return NULL;
-    char *text;
-    size_t len;
-    PL_TRY(pl_file_read(path, MAX_CONFIG_BYTES, &text, &len));
     ProtobufCMessage *msg;
-    pl_status st = pl_pb_parse_text(&tensorflow__serving__monitoring_config__descriptor, text, len, &msg);
-    free(text);
-    if (st) {
-        pl_log_error("%s", pl_status_message(st));
-        pl_status_free(st);
-        return pl_error(PL_INVALID_ARGUMENT, "Invalid protobuf file: '%s'", path);
-    }
+    PL_TRY(pl_pb_read_text_file(&tensorflow__serving__monitoring_config__descriptor, path, MAX_CONFIG_BYTES, &msg));
+    pl_status st = NULL;
     const Tensorflow__Serving__MonitoringConfig *mc = (const Tensorflow__Serving__MonitoringConfig *)msg;
     const Tensorflow__Serving__PrometheusConfig *pc = mc->prometheus_config;
     opt->prometheus_enable = pc && pc->enable;

@@ -51,6 +51,12 @@
 pl_status pl_pb_parse_text(const ProtobufCMessageDescriptor *desc, const char *text, size_t len,
                            ProtobufCMessage **out);
 
+/* Reads the text-format file at path (at most max_bytes) into a new message,
+ * as pl_pb_parse_text. A parse error is logged and reported as TensorFlow
+ * Serving reports it: INVALID_ARGUMENT "Invalid protobuf file: 'PATH'". */
+pl_status pl_pb_read_text_file(const ProtobufCMessageDescriptor *desc, const char *path, size_t max_bytes,
+                               ProtobufCMessage **out);
+
 typedef struct pl_pb_json_options {
     bool proto_field_names; /* "model_version_status" rather than "modelVersionStatus" */
     bool print_defaults;    /* also fields without presence at their default, [] and {} */

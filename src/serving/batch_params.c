@@ -5,8 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/file.h"
-#include "base/log.h"
 #include "pb/pb.h"
 #include "serving/internal.h"
 #include "tensorflow_serving/servables/tensorflow/session_bundle_config.pb-c.h"
@@ -85,19 +83,9 @@ static pl_status from_proto(const Tensorflow__Serving__BatchingParameters *m, pl
 }
 
 pl_status pl_batching_params_read_file(const char *path, pl_batching_params *p) {
-    char *text;
-    size_t len;
-    PL_TRY(pl_file_read(path, MAX_PARAMS_BYTES, &text, &len));
     ProtobufCMessage *msg;
-    pl_status st = pl_pb_parse_text(&tensorflow__serving__batching_parameters__descriptor, text, len, &msg);
-    free(text);
-    if (st) {
-        /* ParseProtoTextFile: the parser's words go to the log, the error names the file. */
-        pl_log_error("%s", pl_status_message(st));
-        pl_status_free(st);
-        return pl_error(PL_INVALID_ARGUMENT, "Invalid protobuf file: '%s'", path);
-    }
-    st = from_proto((const Tensorflow__Serving__BatchingParameters *)msg, p);
+    PL_TRY(pl_pb_read_text_file(&tensorflow__serving__batching_parameters__descriptor, path, MAX_PARAMS_BYTES, &msg));
+    pl_status st = from_proto((const Tensorflow__Serving__BatchingParameters *)msg, p);
     protobuf_c_message_free_unpacked(msg, NULL);
     return st;
 }

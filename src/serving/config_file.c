@@ -3,8 +3,6 @@
  * to the log, the error names the file. */
 #include <stdlib.h>
 
-#include "base/file.h"
-#include "base/log.h"
 #include "pb/pb.h"
 #include "serving/internal.h"
 #include "tensorflow_serving/config/model_server_config.pb-c.h"
@@ -13,18 +11,9 @@
 #define MAX_CONFIG_BYTES ((size_t)64 << 20)
 
 pl_status pl_server_config_read_file(const char *path, pl_server_config *out) {
-    char *text;
-    size_t len;
-    PL_TRY(pl_file_read(path, MAX_CONFIG_BYTES, &text, &len));
     ProtobufCMessage *msg;
-    pl_status st = pl_pb_parse_text(&tensorflow__serving__model_server_config__descriptor, text, len, &msg);
-    free(text);
-    if (st) {
-        pl_log_error("%s", pl_status_message(st));
-        pl_status_free(st);
-        return pl_error(PL_INVALID_ARGUMENT, "Invalid protobuf file: '%s'", path);
-    }
-    st = pl_server_config_from_proto((const Tensorflow__Serving__ModelServerConfig *)msg, out);
+    PL_TRY(pl_pb_read_text_file(&tensorflow__serving__model_server_config__descriptor, path, MAX_CONFIG_BYTES, &msg));
+    pl_status st = pl_server_config_from_proto((const Tensorflow__Serving__ModelServerConfig *)msg, out);
     protobuf_c_message_free_unpacked(msg, NULL);
     return st;
 }
