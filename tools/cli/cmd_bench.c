@@ -239,6 +239,7 @@ static int run_load(const pl_cli *cli, pl_client *c, const bench_args *a, const 
     double *all = malloc((n + 1) * sizeof *all);
     size_t k = 0;
     for (int i = 0; all && i < started; i++) {
+        if (w[i].n == 0) continue; /* a worker that sent nothing has no buffer */
         memcpy(all + k, w[i].ms, w[i].n * sizeof *all);
         k += w[i].n;
     }
