@@ -43,7 +43,8 @@ pl_status pl_grpc_start(pl_serving *serving, const pl_grpc_options *opt, pl_grpc
 /* The TCP port bound, or 0 without TCP. */
 int pl_grpc_port(const pl_grpc_server *g);
 
-/* Stops accepting calls, waits for the calls in flight, then frees everything. */
+/* Stops accepting calls, waits for the calls being served (30 s at most),
+ * refuses those no thread has taken, then frees everything. */
 void pl_grpc_stop(pl_grpc_server *g);
 
 #endif

@@ -5,7 +5,17 @@
  *
  * A call slot cycles REQUESTED (waiting for a call) → SENDING (response
  * batch started) → REQUESTED again. Slow methods (config reloads wait for
- * model loads) run on a thread of their own so they never hold a worker. */
+ * model loads) run on a thread of their own so they never hold a worker.
+ *
+ * Shutdown: once shutting_down is set no slot asks for a call again, and
+ * every slot ends IDLE when its last call is answered or its request is
+ * returned. gRPC may then still hold calls no slot will ever take: one whose
+ * request message has not arrived, or one that arrived while
+ * grpc_server_shutdown_and_notify ran (gRPC core checks for shutdown, without
+ * a lock, before it queues a new call for a request; a call queued after the
+ * requests were returned and before the shutdown flag is set waits for a
+ * request nobody may make any more). Those are cancelled as soon as all
+ * slots are IDLE; only calls a slot serves get the grace. */
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc_security.h>
@@ -91,6 +101,10 @@ struct pl_grpc_server {
     int num_workers;
     worker *workers;
     atomic_bool shutting_down;
+    /* Serialises asking gRPC for a call with setting shutting_down: every
+     * request is queued before grpc_server_shutdown_and_notify returns them. */
+    pthread_mutex_t request_mu;
+    atomic_int live_slots;     /* slots not yet IDLE for good */
     int port;
     pthread_mutex_t watch_mu;  /* guards `watchers` */
     call *watchers;            /* open Health/Watch streams */
@@ -98,23 +112,28 @@ struct pl_grpc_server {
 
 /* ---- call slots ---- */
 
+/* The slot takes no more calls: shutdown, or gRPC refused its request. */
+static void slot_retire(call *c) {
+    c->phase = IDLE;
+    atomic_fetch_sub(&c->g->live_slots, 1);
+}
+
 static void slot_request(call *c) {
     pl_grpc_server *g = c->g;
-    if (atomic_load(&g->shutting_down)) {
-        c->phase = IDLE;
-        return;
+    grpc_call_error err = GRPC_CALL_OK;
+    pthread_mutex_lock(&g->request_mu);
+    bool stopping = atomic_load(&g->shutting_down);
+    if (!stopping) {
+        c->phase = REQUESTED;
+        if (c->method >= 0)
+            err = grpc_server_request_registered_call(g->server, g->handles[c->method], &c->call, &c->deadline,
+                                                      &c->md, &c->payload, c->w->cq, c->w->cq, c);
+        else
+            err = grpc_server_request_call(g->server, &c->call, &c->details, &c->md, c->w->cq, c->w->cq, c);
     }
-    c->phase = REQUESTED;
-    grpc_call_error err;
-    if (c->method >= 0)
-        err = grpc_server_request_registered_call(g->server, g->handles[c->method], &c->call, &c->deadline, &c->md,
-                                                  &c->payload, c->w->cq, c->w->cq, c);
-    else
-        err = grpc_server_request_call(g->server, &c->call, &c->details, &c->md, c->w->cq, c->w->cq, c);
-    if (err != GRPC_CALL_OK) {
-        pl_log_error("gRPC: cannot request a call: %s", grpc_call_error_to_string(err));
-        c->phase = IDLE;
-    }
+    pthread_mutex_unlock(&g->request_mu);
+    if (err != GRPC_CALL_OK) pl_log_error("gRPC: cannot request a call: %s", grpc_call_error_to_string(err));
+    if (stopping || err != GRPC_CALL_OK) slot_retire(c);
 }
 
 /* Releases what one call used; the slot keeps its arena's first chunk. */
@@ -422,7 +441,7 @@ static void *worker_main(void *arg) {
             if (ev.success)
                 slot_handle(c);
             else
-                c->phase = IDLE;  /* the server is shutting down */
+                slot_retire(c);  /* the server is shutting down */
         } else if (c->phase == SENDING) {
             slot_recycle(c);
             slot_request(c);
@@ -539,7 +558,9 @@ pl_status pl_grpc_start(pl_serving *serving, const pl_grpc_options *opt, pl_grpc
     g->serving = serving;
     g->opt = *opt;
     atomic_init(&g->shutting_down, false);
+    atomic_init(&g->live_slots, 0);
     pthread_mutex_init(&g->watch_mu, NULL);
+    pthread_mutex_init(&g->request_mu, NULL);
     grpc_init();
 
     /* server.cc: SetMaxMessageSize(INT32_MAX); user arguments come after and win. */
@@ -586,12 +607,14 @@ pl_status pl_grpc_start(pl_serving *serving, const pl_grpc_options *opt, pl_grpc
         if (g->workers) free_workers(g);
         grpc_shutdown();
         pthread_mutex_destroy(&g->watch_mu);
+        pthread_mutex_destroy(&g->request_mu);
         free(g);
         return st;
     }
     grpc_server_start(g->server);
     for (int i = 0; i < g->num_workers; i++) {
         worker *w = &g->workers[i];
+        atomic_fetch_add(&g->live_slots, w->num_calls);
         for (int j = 0; j < w->num_calls; j++) slot_request(&w->calls[j]);
         if (pthread_create(&w->thread, NULL, worker_main, w) == 0) w->started = true;
     }
@@ -604,20 +627,44 @@ pl_status pl_grpc_start(pl_serving *serving, const pl_grpc_options *opt, pl_grpc
 
 int pl_grpc_port(const pl_grpc_server *g) { return g ? g->port : 0; }
 
+/* Waits for gRPC's shutdown to finish. Calls that slots serve get GRACE_S
+ * seconds. Once every slot is IDLE, gRPC gets SETTLE_MS to close the
+ * connections those calls used; whatever it still holds then is a call no
+ * slot will take, and is cancelled. POLL_MS bounds how late the last slot
+ * going IDLE is noticed. */
+static void await_shutdown(pl_grpc_server *g, grpc_completion_queue *done) {
+    enum { GRACE_S = 30, SETTLE_MS = 200, POLL_MS = 10 };
+    gpr_timespec grace = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_seconds(GRACE_S, GPR_TIMESPAN));
+    gpr_timespec settle = grace;
+    bool settling = false;
+    for (;;) {
+        gpr_timespec now = gpr_now(GPR_CLOCK_MONOTONIC);
+        if (!settling && atomic_load(&g->live_slots) == 0) {
+            settling = true;
+            settle = gpr_time_add(now, gpr_time_from_millis(SETTLE_MS, GPR_TIMESPAN));
+        }
+        if (settling && gpr_time_cmp(now, settle) >= 0) break;
+        if (gpr_time_cmp(now, grace) >= 0) {
+            pl_log_warning("gRPC: calls still running after %d s; cancelling them", GRACE_S);
+            break;
+        }
+        gpr_timespec wake = gpr_time_add(now, gpr_time_from_millis(POLL_MS, GPR_TIMESPAN));
+        if (settling && gpr_time_cmp(wake, settle) > 0) wake = settle;
+        if (grpc_completion_queue_pluck(done, g, wake, NULL).type == GRPC_OP_COMPLETE) return;
+    }
+    grpc_server_cancel_all_calls(g->server);
+    grpc_completion_queue_pluck(done, g, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+}
+
 void pl_grpc_stop(pl_grpc_server *g) {
     if (!g) return;
+    pthread_mutex_lock(&g->request_mu);
     atomic_store(&g->shutting_down, true);
+    pthread_mutex_unlock(&g->request_mu);
     watch_end_all(g);
     grpc_completion_queue *done = grpc_completion_queue_create_for_pluck(NULL);
     grpc_server_shutdown_and_notify(g->server, done, g);
-    /* In-flight calls finish; give them a bounded time, then cancel the rest. */
-    gpr_timespec grace = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME), gpr_time_from_seconds(30, GPR_TIMESPAN));
-    grpc_event ev = grpc_completion_queue_pluck(done, g, grace, NULL);
-    if (ev.type == GRPC_QUEUE_TIMEOUT) {
-        pl_log_warning("gRPC: calls still running after 30 s; cancelling them");
-        grpc_server_cancel_all_calls(g->server);
-        grpc_completion_queue_pluck(done, g, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-    }
+    await_shutdown(g, done);
     grpc_server_destroy(g->server);
     for (int i = 0; i < g->num_workers; i++) grpc_completion_queue_shutdown(g->workers[i].cq);
     for (int i = 0; i < g->num_workers; i++) {
@@ -635,5 +682,6 @@ void pl_grpc_stop(pl_grpc_server *g) {
     free_workers(g);
     grpc_shutdown();
     pthread_mutex_destroy(&g->watch_mu);
+    pthread_mutex_destroy(&g->request_mu);
     free(g);
 }

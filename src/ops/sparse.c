@@ -82,7 +82,14 @@ static pl_status sparse_reshape_compute(pl_kernel_ctx *c) {
     int64_t *out = out_idx->data;
     for (int64_t i = 0; i < n; i++) {
         int64_t linear = 0;
-        for (int64_t d = 0; d < in_rank; d++) linear = linear * ish[d] + in[i * in_rank + d];
+        for (int64_t d = 0; d < in_rank; d++) {
+            /* In bounds, the linear index stays below the dense count, which fits. */
+            int64_t index = in[i * in_rank + d];
+            if (index < 0 || index >= ish[d])
+                return pl_error(PL_INVALID_ARGUMENT, "Input indices[%lld, %lld] = %lld is out of bounds: need 0 <= index < %lld",
+                                (long long)i, (long long)d, (long long)index, (long long)ish[d]);
+            linear = linear * ish[d] + index;
+        }
         for (int64_t d = out_rank; d-- > 0;) {
             out[i * out_rank + d] = out_dims[d] ? linear % out_dims[d] : 0;
             linear = out_dims[d] ? linear / out_dims[d] : 0;

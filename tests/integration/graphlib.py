@@ -18,6 +18,7 @@ a temporary directory and hands it to the run_graph tool from $PLINTH_BUILD
 error raises GraphError carrying the tool's one-line message.
 """
 import atexit
+import hashlib
 import os
 import subprocess
 import sys
@@ -257,13 +258,25 @@ _SERVER = _Server()
 atexit.register(_SERVER.stop)
 
 
+def _save_to_corpus(data):
+    """PLINTH_GRAPH_CORPUS=DIR keeps every graph run, named by its hash: the
+    seeds of the model-loading fuzz target (tests/fuzz/fuzz_model_load.c)."""
+    corpus = os.environ.get("PLINTH_GRAPH_CORPUS")
+    if corpus:
+        os.makedirs(corpus, exist_ok=True)
+        with open(os.path.join(corpus, hashlib.sha1(data).hexdigest()), "wb") as f:
+            f.write(data)
+
+
 def run_graphdef(g, feeds=None, fetches=(), targets=(), extra_args=()):
     """Runs a GraphDef (or its serialized bytes); returns the fetched arrays."""
     feeds = feeds or {}
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "graph.pb")
+        data = g if isinstance(g, bytes) else g.SerializeToString()
         with open(path, "wb") as f:
-            f.write(g if isinstance(g, bytes) else g.SerializeToString())
+            f.write(data)
+        _save_to_corpus(data)
         args = [path]
         for i, (name, value) in enumerate(feeds.items()):
             fp = os.path.join(d, "in%d_%s.npy" % (i, _fname(name)))

@@ -13,6 +13,7 @@ import unittest
 import grpc
 
 import tfs
+from test_rest_disconnect import counter_model
 from tensorflow.core.framework import types_pb2
 from tensorflow_serving.apis import get_model_status_pb2, model_management_pb2, predict_pb2
 from tensorflow_serving.config import model_server_config_pb2
@@ -33,6 +34,19 @@ def predict(stub, name="default", version=None, label=None, x=2.0, timeout=10):
     r.inputs["x"].float_val.append(x)
     resp = stub.Predict(r, timeout=timeout)
     return resp.outputs["y"].float_val[0], resp.model_spec.version.value
+
+
+def count_request(limit):
+    """A Predict for the counting loop of test_rest_disconnect.counter_model."""
+    r = predict_pb2.PredictRequest()
+    r.model_spec.name = "count"
+    r.inputs["limit"].dtype = types_pb2.DT_INT32
+    r.inputs["limit"].int_val.append(limit)
+    return r
+
+
+def count(stub, limit, timeout=60):
+    return stub.Predict(count_request(limit), timeout=timeout * tfs.SLOW).outputs["loop/Exit_0"].int_val[0]
 
 
 def wait_for(fn, timeout=20):
@@ -239,6 +253,59 @@ class Lifecycle(unittest.TestCase):
         # Calls made after the shutdown began are refused, never half-answered.
         refused = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
         self.assertTrue(all(c in refused for c in errors), errors)
+
+    def test_sigterm_waits_for_a_running_call(self):
+        # A run that is under way when the signal comes is answered in full.
+        s = tfs.Server(model_name="count", model_path=counter_model(os.path.join(self.tmp, "count"))).start()
+        try:
+            stub = s.predict_stub()
+            limit, took = 100000, 0.0
+            while took < 0.3:
+                limit *= 2
+                start = time.monotonic()
+                self.assertEqual(count(stub, limit), limit)
+                took = time.monotonic() - start
+            limit = int(limit * 2.0 / took)  # about 2 s
+            with grpc.insecure_channel(s.address()) as ch:
+                running = s.predict_stub(ch).Predict.future(count_request(limit), timeout=60 * tfs.SLOW)
+                time.sleep(0.5)
+                start = time.monotonic()
+                code = s.stop(signal.SIGTERM)
+                stopped = time.monotonic() - start
+                self.assertEqual(running.result().outputs["loop/Exit_0"].int_val, [limit])
+        finally:
+            s.stop()
+        self.assertEqual(code, 0, s.output())
+        self.assertGreater(stopped, 0.5)
+
+    def test_sigterm_refuses_a_call_nobody_serves(self):
+        # A Predict whose request message never comes is held by gRPC and by
+        # no thread of plinth: shutdown refuses it at once instead of keeping
+        # the port open for the 30 s that running calls may take.
+        s = tfs.Server(model_path=HALF_PLUS_TWO).start()
+        release = threading.Event()
+
+        def no_message():
+            release.wait()
+            return
+            yield
+
+        with grpc.insecure_channel(s.address()) as ch:
+            half = ch.stream_unary("/tensorflow.serving.PredictionService/Predict",
+                                   request_serializer=bytes, response_deserializer=bytes).future(no_message(), timeout=60)
+            try:
+                self.assertEqual(predict(s.predict_stub(ch))[0], 3.0)
+                start = time.monotonic()
+                code = s.stop(signal.SIGTERM)
+                took = time.monotonic() - start
+                with self.assertRaises(grpc.RpcError) as cm:
+                    half.result(timeout=5)
+            finally:
+                release.set()
+        self.assertEqual(code, 0, s.output())
+        self.assertLess(took, 10)
+        self.assertIn(cm.exception.code(), (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED))
+        self.assertNotIn("still running after 30 s", s.output())
 
     def test_sigint_exits_zero(self):
         s = tfs.Server(model_path=HALF_PLUS_TWO).start()

@@ -27,6 +27,14 @@ class SparseOpsTest(unittest.TestCase):
             run([const("i", i64([[0, 0]])), const("s", i64([2, 3])), const("t", i64([4, -1])),
                  node("r", "SparseReshape", ["i", "s", "t"])], feeds={}, fetches=["r:0"])
 
+    def test_sparse_reshape_index_out_of_bounds(self):
+        # An index past its dimension (or one large enough to overflow the linear index) is refused.
+        for bad in ([[0, 3]], [[0, -1]], [[7299772046014152705, 0]]):
+            with self.assertRaises(GraphError) as e:
+                run([const("i", i64(bad)), const("s", i64([2, 3])), const("t", i64([3, 2])),
+                     node("r", "SparseReshape", ["i", "s", "t"])], feeds={}, fetches=["r:0"])
+            self.assertIn("out of bounds", str(e.exception))
+
     def test_fill_empty_rows(self):
         idx = i64([[1, 0], [1, 2], [3, 1]])
         vals = np.array([10.0, 20.0, 30.0], np.float32)
