@@ -95,8 +95,11 @@ pl_status pl__json_acc_finish(pl__json_acc *a, int rank, const int64_t *dims, pl
     if (a->dtype == PL_DT_STRING) {
         PL_TRY(pl_tensor_alloc(PL_DT_STRING, rank, dims, &t));
         const size_t *spans = (const size_t *)a->data;
+        /* Only empty strings leave the byte buffer unallocated, and offsetting
+         * a null pointer is undefined even by zero. */
+        const char *bytes = a->bytes.data ? a->bytes.data : "";
         for (int64_t i = 0; i < count; i++) {
-            pl_status st = pl_tensor_set_string(t, i, a->bytes.data + spans[2 * i], spans[2 * i + 1]);
+            pl_status st = pl_tensor_set_string(t, i, bytes + spans[2 * i], spans[2 * i + 1]);
             if (st) {
                 pl_tensor_unref(t);
                 return st;

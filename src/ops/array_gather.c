@@ -33,10 +33,11 @@ static pl_status gather(pl_kernel_ctx *c, int64_t axis, bool axis_is_set, int64_
     pl_tensor *params = c->inputs[0];
     const pl_tensor *indices = c->inputs[1];
     PL_TRY(pl__arr_want_index(indices, "indices"));
-    int64_t min_dim = axis < 0 ? -axis : axis + 1;
-    if (params->rank < min_dim)
-        return pl_error(PL_INVALID_ARGUMENT, "Shape must be at least rank %lld but is rank %d", (long long)min_dim,
-                        params->rank);
+    /* Unsigned: axis is the client's, and -INT64_MIN or INT64_MAX + 1 would overflow. */
+    uint64_t min_dim = axis < 0 ? 0 - (uint64_t)axis : (uint64_t)axis + 1;
+    if ((uint64_t)params->rank < min_dim)
+        return pl_error(PL_INVALID_ARGUMENT, "Shape must be at least rank %llu but is rank %d",
+                        (unsigned long long)min_dim, params->rank);
     if (axis < 0) axis += params->rank;
     if (batch_dims != 0) {
         if (batch_dims < -indices->rank || batch_dims > indices->rank)

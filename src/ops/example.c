@@ -117,6 +117,9 @@ static pl_dtype feature_dtype(const Tensorflow__Feature *f, size_t *count) {
 
 /* Copies values [from, from+n) of a feature into element `at` of t. */
 static pl_status copy_values(const Tensorflow__Feature *f, size_t from, size_t n, pl_tensor *t, int64_t at) {
+    /* An empty list's value array is NULL (protobuf-c), which neither memcpy
+     * nor pointer arithmetic may see, even for no values. */
+    if (n == 0) return NULL;
     switch (t->dtype) {
     case PL_DT_FLOAT: memcpy((float *)t->data + at, f->float_list->value + from, n * sizeof(float)); return NULL;
     case PL_DT_INT64: memcpy((int64_t *)t->data + at, f->int64_list->value + from, n * sizeof(int64_t)); return NULL;

@@ -80,7 +80,8 @@ static void crop_one(const crop_state *s, const float *img, int64_t ih, int64_t 
         const float in_x = cw > 1 ? x1 * (float)(iw - 1) + (float)x * w_scale : (float)(0.5 * (x1 + x2) * (double)(iw - 1));
         crop_col *col = &cols[x];
         col->in_x = in_x;
-        if (in_x < 0 || in_x > (float)(iw - 1)) {
+        /* Written so that a NaN coordinate (a NaN box) is outside too. */
+        if (!(in_x >= 0 && in_x <= (float)(iw - 1))) {
             col->left = -1;
             continue;
         }
@@ -91,7 +92,7 @@ static void crop_one(const crop_state *s, const float *img, int64_t ih, int64_t 
     for (int64_t y = 0; y < ch; y++) {
         const float in_y = ch > 1 ? y1 * (float)(ih - 1) + (float)y * h_scale : (float)(0.5 * (y1 + y2) * (double)(ih - 1));
         float *orow = out + y * cw * depth;
-        if (in_y < 0 || in_y > (float)(ih - 1)) {
+        if (!(in_y >= 0 && in_y <= (float)(ih - 1))) {
             for (int64_t i = 0; i < cw * depth; i++) orow[i] = s->extrapolation;
             continue;
         }

@@ -169,12 +169,20 @@ static pl_status check_list_kind(const char *name, const Tensorflow__AttrValue__
     return NULL;
 }
 
+/* protobuf-c leaves an empty repeated field NULL. Kernels copy `n` items or
+ * offset into them without testing for an empty list, and memcpy or pointer
+ * arithmetic on a null pointer is undefined even for zero items, so an empty
+ * list hands out these instead. */
+static const int64_t no_ints[1];
+static const float no_floats[1];
+static const pl_dtype no_types[1];
+
 pl_status pl_attr_int_list(const pl_attrs *a, const char *name, const int64_t **items, int *n) {
     const pl__attr *it;
     PL_TRY(get_list(a, name, &it));
     const Tensorflow__AttrValue__ListValue *l = list_of(it);
     PL_TRY(check_list_kind(name, l, l->n_i, "int"));
-    *items = l->i;
+    *items = l->n_i ? l->i : no_ints;
     *n = (int)l->n_i;
     return NULL;
 }
@@ -184,7 +192,7 @@ pl_status pl_attr_float_list(const pl_attrs *a, const char *name, const float **
     PL_TRY(get_list(a, name, &it));
     const Tensorflow__AttrValue__ListValue *l = list_of(it);
     PL_TRY(check_list_kind(name, l, l->n_f, "float"));
-    *items = l->f;
+    *items = l->n_f ? l->f : no_floats;
     *n = (int)l->n_f;
     return NULL;
 }
@@ -194,7 +202,7 @@ pl_status pl_attr_type_list(const pl_attrs *a, const char *name, const pl_dtype 
     PL_TRY(get_list(a, name, &it));
     const Tensorflow__AttrValue__ListValue *l = list_of(it);
     PL_TRY(check_list_kind(name, l, l->n_type, "type"));
-    *items = it->types;
+    *items = l->n_type ? it->types : no_types;
     *n = (int)l->n_type;
     return NULL;
 }

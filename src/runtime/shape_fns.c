@@ -51,6 +51,13 @@ static pl_status with_rank_at_least(const shp *s, int rank) {
     return NULL;
 }
 
+/* The rank an axis needs, at most INT32_MAX: the axis may be any int64,
+ * whose negation or successor can overflow. */
+static int64_t rank_for_axis(int64_t axis) {
+    if (axis < 0) return axis < -INT32_MAX ? INT32_MAX : -axis;
+    return axis >= INT32_MAX ? INT32_MAX : axis + 1;
+}
+
 static pl_status with_rank_at_most(const shp *s, int rank) {
     if (s->rank > rank) return pl_error(PL_INVALID_ARGUMENT, "Shape must be at most rank %d but is rank %d", rank, s->rank);
     return NULL;
@@ -496,7 +503,7 @@ static pl_status concat_helper(pl__infer *c, int start, int end, int axis_input)
     }
     if (axis_t->count != 1) return pl_error(PL_INVALID_ARGUMENT, "axis must be a scalar");
     int64_t axis = pl_tensor_get_i64(axis_t, 0);
-    int64_t min_rank = axis < 0 ? -axis : axis + 1;
+    int64_t min_rank = rank_for_axis(axis);
     shp before = {0}, after = {0};
     const shp *in = IN(end - 1);
     PL_TRY(with_rank_at_least(in, (int)(min_rank > PL_MAX_RANK ? PL_MAX_RANK + 1 : min_rank)));
@@ -561,7 +568,7 @@ static pl_status gather_v2(pl__infer *c) {
     }
     int64_t axis = pl_tensor_get_i64(axis_t, 0);
     int64_t batch_dims = pl_attr_int_or(c->n->attrs, "batch_dims", 0);
-    PL_TRY(with_rank_at_least(params, (int)(axis < 0 ? -axis : axis + 1)));
+    PL_TRY(with_rank_at_least(params, (int)rank_for_axis(axis)));
     if (params->rank < 0) {
         unknown_shape(OUT(0));
         return NULL;
@@ -755,6 +762,10 @@ static pl_status pad(pl__infer *c) {
 
 /* ---- StridedSlice: ValidateStridedSliceOp over a partial input shape ---- */
 
+/* Bit i of a mask attr. begin and end of unknown value leave the length of
+ * strides unchecked, so i may pass 63, where a shift would be undefined. */
+static bool mask_bit(int64_t mask, int64_t i) { return i < 64 && ((uint64_t)mask >> i) & 1; }
+
 static pl_status strided_slice(pl__infer *c) {
     NEED_INPUTS(4);
     const shp *input = IN(0);
@@ -783,12 +794,12 @@ static pl_status strided_slice(pl__infer *c) {
     bool ellipsis_seen = false;
     int num_add_axis_after_ellipsis = 0;
     for (int64_t i = 0; i < nsparse; i++) {
-        if (ellipsis_seen && ((1LL << i) & new_axis_mask)) num_add_axis_after_ellipsis++;
-        if ((1LL << i) & ellipsis_mask) ellipsis_seen = true;
+        if (ellipsis_seen && mask_bit(new_axis_mask, i)) num_add_axis_after_ellipsis++;
+        if (mask_bit(ellipsis_mask, i)) ellipsis_seen = true;
     }
-    int64_t sparse_dims = nsparse, sparse_ellipsis = ellipsis_mask;
+    int64_t sparse_dims = nsparse, sparse_ellipsis = ellipsis_mask, implicit_ellipsis = -1;
     if (!ellipsis_seen) {
-        sparse_ellipsis |= 1LL << sparse_dims;
+        implicit_ellipsis = sparse_dims; /* a bit past the mask when strides has 63 entries or more */
         sparse_dims++;
     }
     /* Step 2: the dense spec. */
@@ -798,7 +809,7 @@ static pl_status strided_slice(pl__infer *c) {
     int64_t dbegin_mask = 0, dend_mask = 0, dshrink = 0;
     int gather[64], ngather = 0, full = 0;
     for (int64_t i = 0; i < sparse_dims; i++) {
-        if ((1LL << i) & sparse_ellipsis) {
+        if (i == implicit_ellipsis || mask_bit(sparse_ellipsis, i)) {
             int64_t next = dims - (sparse_dims - i) + 1 + num_add_axis_after_ellipsis;
             if (next > dims) next = dims;
             for (; full < next; full++) {
@@ -808,7 +819,7 @@ static pl_status strided_slice(pl__infer *c) {
                 dend_mask |= 1LL << full;
                 if (ngather < 64) gather[ngather++] = full;
             }
-        } else if ((1LL << i) & new_axis_mask) {
+        } else if (mask_bit(new_axis_mask, i)) {
             if (ngather < 64) gather[ngather++] = NEW_AXIS;
         } else {
             if (full == dims)
@@ -817,9 +828,9 @@ static pl_status strided_slice(pl__infer *c) {
             if (begin_t) begin[full] = pl_tensor_get_i64(begin_t, i);
             if (end_t) end[full] = pl_tensor_get_i64(end_t, i);
             stride[full] = pl_tensor_get_i64(strides_t, i);
-            if (begin_mask & (1LL << i)) dbegin_mask |= 1LL << full;
-            if (end_mask & (1LL << i)) dend_mask |= 1LL << full;
-            if (shrink_mask & (1LL << i)) {
+            if (mask_bit(begin_mask, i)) dbegin_mask |= 1LL << full;
+            if (mask_bit(end_mask, i)) dend_mask |= 1LL << full;
+            if (mask_bit(shrink_mask, i)) {
                 if (ngather < 64) gather[ngather++] = SHRINK_AXIS;
                 dshrink |= 1LL << full;
             } else if (ngather < 64) {

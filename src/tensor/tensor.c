@@ -64,14 +64,22 @@ void pl_object_unref(pl_object *obj) {
 pl_status pl_shape_count(int rank, const int64_t *dims, int64_t *count) {
     if (rank < 0 || rank > PL_MAX_RANK)
         return pl_error(PL_INVALID_ARGUMENT, "rank %d is out of range (at most %d)", rank, PL_MAX_RANK);
+    /* Kernels multiply runs of dimensions (strides, inner and outer sizes)
+     * without looking for a zero among them, so the non-zero dimensions must
+     * multiply without overflow even where a zero makes the count 0. */
     int64_t n = 1;
+    bool empty = false;
     for (int i = 0; i < rank; i++) {
         if (dims[i] < 0) return pl_error(PL_INVALID_ARGUMENT, "dimension %d is negative (%lld)", i, (long long)dims[i]);
-        if (dims[i] != 0 && n > INT64_MAX / dims[i])
+        if (dims[i] == 0) {
+            empty = true;
+            continue;
+        }
+        if (n > INT64_MAX / dims[i])
             return pl_error(PL_INVALID_ARGUMENT, "shape has too many elements (overflow at dimension %d)", i);
         n *= dims[i];
     }
-    *count = n;
+    *count = empty ? 0 : n;
     return NULL;
 }
 

@@ -110,7 +110,8 @@ const char *pl_dtype_name(pl_dtype dtype);   /* "DT_FLOAT" */
 const char *pl_dtype_string(pl_dtype dtype);
 bool pl_dtype_valid(pl_dtype dtype);
 
-/* Multiplies dims into *count; errors on negative dims, rank > PL_MAX_RANK or overflow. */
+/* Multiplies dims into *count; errors on negative dims, rank > PL_MAX_RANK or
+ * overflow, also of the non-zero dims of a shape with a zero dim. */
 pl_status pl_shape_count(int rank, const int64_t *dims, int64_t *count);
 
 /* A new tensor with refs = 1. Numeric contents are uninitialised; strings are

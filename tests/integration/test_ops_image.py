@@ -266,6 +266,15 @@ class CropAndResize(unittest.TestCase):
                     node("c", "CropAndResize", ["img", "b", "i", "s"], T=np.float32)], fetches=["c"])
         self.assertEqual(got.shape, (0, 5, 6, 3))
 
+    def test_huge_finite_boxes_extrapolate(self):
+        # (y2 - y1) overflows to inf, and the sample positions become NaN: every one lies outside the image.
+        got, = run([const("img", np.ones((1, 4, 4, 1), np.float32)),
+                    const("b", np.array([[-3e38, -3e38, 3e38, 3e38]], np.float32)),
+                    const("i", np.zeros(1, np.int32)), const("s", np.array([3, 2], np.int32)),
+                    node("c", "CropAndResize", ["img", "b", "i", "s"], T=np.float32, extrapolation_value=9.0)],
+                   fetches=["c"])
+        np.testing.assert_array_equal(got, np.full((1, 3, 2, 1), 9.0, np.float32))
+
     def test_errors(self):
         def crop(boxes, ind, size):
             return run([const("img", np.ones((2, 4, 4, 1), np.float32)), const("b", np.array(boxes, np.float32)),

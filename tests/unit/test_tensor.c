@@ -42,9 +42,18 @@ static void test_shape_count(void) {
     CHECK_EQ_INT(n, 24);
     CHECK_OK(pl_shape_count(0, NULL, &n));
     CHECK_EQ_INT(n, 1);
-    int64_t zero_first[] = {0, INT64_MAX, INT64_MAX};  /* zero elements: no overflow */
+    int64_t zero_first[] = {0, (int64_t)1 << 31, ((int64_t)1 << 32) - 1};  /* zero elements */
     CHECK_OK(pl_shape_count(3, zero_first, &n));
     CHECK_EQ_INT(n, 0);
+    /* A zero dim does not excuse the others: kernels multiply runs of them
+     * (strides, inner sizes) and must not overflow doing so. */
+    int64_t zero_then_over[] = {0, INT64_MAX, INT64_MAX};
+    CHECK_ERR(pl_shape_count(3, zero_then_over, &n), PL_INVALID_ARGUMENT);
+    int64_t over_then_zero[] = {(int64_t)1 << 31, (int64_t)1 << 32, 0};
+    CHECK_ERR(pl_shape_count(3, over_then_zero, &n), PL_INVALID_ARGUMENT);
+    pl_tensor *t = NULL;
+    CHECK_ERR(pl_tensor_alloc(PL_DT_FLOAT, 3, zero_then_over, &t), PL_INVALID_ARGUMENT);
+    CHECK(t == NULL);
     int64_t edge[] = {(int64_t)1 << 31, ((int64_t)1 << 32) - 1};  /* 2^63 - 2^31 fits */
     CHECK_OK(pl_shape_count(2, edge, &n));
     CHECK_EQ_INT(n, INT64_MAX - (((int64_t)1 << 31) - 1));
