@@ -101,7 +101,9 @@ static const Tensorflow__Feature *find_feature(const Tensorflow__Example *ex, co
     /* The last occurrence of a key wins, as in protobuf map parsing. */
     for (size_t i = ex->features->n_feature; i-- > 0;) {
         const Tensorflow__Features__FeatureEntry *e = ex->features->feature[i];
-        if (e->key && strlen(e->key) == key->len && !memcmp(e->key, key->data, key->len)) return e->value;
+        /* An empty key string's data may be NULL, which memcmp must not see. */
+        if (e->key && strlen(e->key) == key->len && (key->len == 0 || !memcmp(e->key, key->data, key->len)))
+            return e->value;
     }
     return NULL;
 }

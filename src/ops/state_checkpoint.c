@@ -42,7 +42,8 @@ static pl_status string_at(const pl_tensor *t, int64_t i, const char *what, char
         return pl_error(PL_INVALID_ARGUMENT, "%s must be a string tensor with at least %lld elements", what,
                         (long long)i + 1);
     const pl_str *s = (const pl_str *)t->data + i;
-    if (memchr(s->data, 0, s->len)) return pl_error(PL_INVALID_ARGUMENT, "%s holds a NUL byte", what);
+    /* An empty string's data may be NULL, which memchr must not see. */
+    if (s->len && memchr(s->data, 0, s->len)) return pl_error(PL_INVALID_ARGUMENT, "%s holds a NUL byte", what);
     if (!(*out = strndup(s->data ? s->data : "", s->len))) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
     return NULL;
 }

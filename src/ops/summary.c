@@ -20,7 +20,9 @@ typedef struct pbuf {
 } pbuf;
 
 static void put_bytes(pbuf *b, const void *p, size_t n) {
-    if (b->failed) return;
+    /* An empty string element's data may be NULL, which memcpy must not see
+     * even for no bytes. */
+    if (b->failed || n == 0) return;
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
         while (cap < b->len + n) cap *= 2;

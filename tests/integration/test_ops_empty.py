@@ -4,11 +4,15 @@ checked against numpy's shapes and values.
 An empty tensor's buffer holds no element, so a kernel that copies, fills,
 sorts or offsets "count" elements of it does so with a count of zero; these
 runs make the sanitizer builds see every such call."""
+import os
 import unittest
 
 import numpy as np
-from graphlib import const, node, placeholder, run
+import tfs
+from graphlib import const, dtype_attr, node, placeholder, run, shape
 from tensorflow.core.example import example_pb2
+from tensorflow.core.framework import tensor_pb2, types_pb2
+from test_ops_summary import Summary
 
 
 class Batch:
@@ -214,6 +218,69 @@ class Strings(unittest.TestCase):
         b.add("AddV2", [e, np.array([b"", b"a"])], np.array([b"", b"a"]))
         b.add("Identity", [S0], S0)
         b.check(self)
+
+    def test_strings_given_no_values(self):
+        # A string TensorProto with a shape but no string_val holds empty
+        # strings that were never written: their data pointers are null.
+        p = tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING)
+        p.tensor_shape.dim.add(size=2)
+        e = np.array([b"", b""])
+        nodes = [node("u", "Const", value=p, dtype=dtype_attr(types_pb2.DT_STRING)),
+                 const("x", np.array([b"x", b""])), const("one", np.int32(1)), const("two", np.int32([2])),
+                 const("ax", np.int32(0)), const("v", np.float32([1.5, 2.5]))]
+        checks = [
+            (node("join", "StringJoin", ["u", "x"], N=2, separator="-"), np.array([b"-x", b"-"])),
+            (node("join_all", "StringJoin", ["u", "u"], N=2, separator=""), e),
+            (node("re", "StaticRegexReplace", ["u"], pattern="a*", rewrite="b", replace_global=True),
+             np.array([b"b", b"b"])),
+            (node("full", "StaticRegexFullMatch", ["u"], pattern=""), np.array([True, True])),
+            (node("len", "StringLength", ["u"]), np.int32([0, 0])),
+            (node("hash", "StringToHashBucketFast", ["u"], num_buckets=7),
+             run([const("h_in", e), node("h", "StringToHashBucketFast", ["h_in"], num_buckets=7)],
+                 fetches=["h"])[0]),
+            (node("eq", "Equal", ["u", "x"], T=bytes), np.array([False, True])),
+            (node("add", "AddV2", ["u", "x"], T=bytes), np.array([b"x", b""])),
+            (node("cat", "ConcatV2", ["u", "x", "ax"], N=2, T=bytes, Tidx=np.int32), np.array([b"", b"", b"x", b""])),
+            (node("tile", "Tile", ["u", "two"], T=bytes, Tmultiples=np.int32), np.array([b""] * 4)),
+            (node("gather", "GatherV2", ["u", "one", "ax"], Tparams=bytes, Tindices=np.int32, Taxis=np.int32),
+             np.array(b"")),
+            (node("uniq", "Unique", ["u"], T=bytes, out_idx=np.int32), np.array([b""])),
+        ]
+        nodes += [n for n, _ in checks]
+        nodes.append(node("summary", "ScalarSummary", ["u", "v"], T=np.float32))
+        got = run(nodes, fetches=[n.name for n, _ in checks] + ["summary"])
+        for (n, want), g in zip(checks, got):
+            with self.subTest(op=n.op):
+                want = np.asarray(want)
+                self.assertEqual(g.shape, want.shape)
+                self.assertEqual(g.tolist(), want.tolist())
+        summary = Summary.FromString(got[-1].item())
+        self.assertEqual([(v.tag, v.simple_value) for v in summary.value], [("", 1.5), ("", 2.5)])
+
+    def test_keys_and_slices_given_no_values(self):
+        def unset_strings(name, n):
+            p = tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING)
+            p.tensor_shape.dim.add(size=n)
+            return node(name, "Const", value=p, dtype=dtype_attr(types_pb2.DT_STRING))
+
+        # ParseExample with a dense key that is an unwritten empty string,
+        # matching an Example feature whose key is "".
+        ex = example_pb2.Example()
+        ex.features.feature[""].float_list.value.append(4.0)
+        nodes = [const("serialized", np.array([ex.SerializeToString()], dtype=object)),
+                 const("names", np.array([], dtype=object)), unset_strings("dk", 1), const("dd", np.zeros([0], F)),
+                 node("dkey", "Reshape", ["dk", "scalar"], T=bytes, Tshape=np.int32), const("scalar", np.int32([])),
+                 node("p", "ParseExample", ["serialized", "names", "dkey", "dd"], Nsparse=0, Ndense=1,
+                      sparse_types=[], Tdense=[F], dense_shapes=[shape(1)])]
+        got, = run(nodes, fetches=["p:0"])
+        np.testing.assert_array_equal(got, F([[4.0]]))
+        # RestoreV2 with shape_and_slices of unwritten empty strings (whole tensors).
+        prefix = os.path.join(tfs.testdata("saved_model_half_plus_two_cpu"), "00000123", "variables", "variables")
+        nodes = [const("prefix", np.array(prefix.encode(), dtype=object)), const("names", np.array([b"a", b"b"])),
+                 unset_strings("slices", 2),
+                 node("r", "RestoreV2", ["prefix", "names", "slices"], dtypes=[F, F])]
+        a, b = run(nodes, fetches=["r:0", "r:1"])
+        self.assertEqual((a.tolist(), b.tolist()), (0.5, 2.0))
 
 
 if __name__ == "__main__":
