@@ -68,9 +68,7 @@ class Batching(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.server.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-        assert code == 0, "server exited with %s:\n%s" % (code, cls.server.output())
+        cls.server.stop_and_check(cls.tmp)
 
     def check(self, futures, inputs):
         for f, x in zip(futures, inputs):

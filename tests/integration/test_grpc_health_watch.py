@@ -39,8 +39,7 @@ class Watch(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.server.stop()
-        assert code == 0, "server exited with %s:\n%s" % (code, cls.server.output())
+        cls.server.stop_and_check()
 
     def first(self, service):
         stream = self.stub.Watch(health_pb2.HealthCheckRequest(service=service), timeout=30 * tfs.SLOW)

@@ -55,8 +55,7 @@ class Services(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.server.stop()
-        assert code == 0, "server exited with %s:\n%s" % (code, cls.server.output())
+        cls.server.stop_and_check()
 
     def error(self, fn, req):
         with self.assertRaises(grpc.RpcError) as cm:

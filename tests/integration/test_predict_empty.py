@@ -7,7 +7,6 @@ the sanitizer builds make any undefined behaviour on these paths (a null
 buffer handed to memcpy, arithmetic on a null pointer) fail the run."""
 import json
 import os
-import shutil
 import tempfile
 import unittest
 
@@ -110,9 +109,7 @@ class EmptyRequests(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.server.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-        assert code == 0, "server exited with %s:\n%s" % (code, cls.server.output())
+        cls.server.stop_and_check(cls.tmp)
 
     def tearDown(self):
         # Still serving: a crash or sanitizer report would have stopped it.
@@ -245,9 +242,7 @@ class EmptyBatched(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.server.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-        assert code == 0, "server exited with %s:\n%s" % (code, cls.server.output())
+        cls.server.stop_and_check(cls.tmp)
 
     def test_no_rows(self):
         for shape in ([0, 1], [0]):

@@ -125,9 +125,7 @@ class Warmup(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.server.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-        assert code == 0, "server exited with %s:\n%s" % (code, cls.server.output())
+        cls.server.stop_and_check(cls.tmp)
 
     def counter(self):
         r = predict_pb2.PredictRequest()

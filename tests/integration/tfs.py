@@ -13,6 +13,7 @@ the generated protos (build/python). Slow sanitizer builds get longer waits.
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -141,6 +142,14 @@ class Server:
                 self.proc.wait()
         self._close_logs()
         return self.proc.returncode
+
+    def stop_and_check(self, tmp=None):
+        """For a server shared by a test class: stops it, removes `tmp` and fails
+        unless it exited 0 (a sanitizer report or a leak shows only there)."""
+        code = self.stop()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+        assert code == 0, "server exited with %s:\n%s" % (code, self.output())
 
     def _close_logs(self):
         for f in (getattr(self, "stdout", None), getattr(self, "stderr", None)):
