@@ -1,19 +1,11 @@
 /* The gRPC server loop on the core C API: registered methods with their
  * request payload read up front, one completion queue per worker thread, a
  * fixed set of reusable call slots per method and thread, and calls answered
- * on the thread that received them (no thread or queue hop between a request
- * and its answer).
+ * on the thread that received them (no thread or queue hop per request).
  *
  * A call slot cycles REQUESTED (waiting for a call) → SENDING (response
  * batch started) → REQUESTED again. Slow methods (config reloads wait for
  * model loads) run on a thread of their own so they never hold a worker.
- *
- * A worker's queue only tells it of new calls. The batches of all calls
- * complete on one queue, read by the completion thread: it learns of a
- * client that cancels or leaves (the call's close batch, started when the
- * call is taken) while the worker is still running the model, sets the run's
- * cancelled flag so the run stops between kernels, and recycles each slot
- * once both of its batches are done.
  *
  * Shutdown: once shutting_down is set no slot asks for a call again, and
  * every slot ends IDLE when its last call is answered or its request is
@@ -81,18 +73,14 @@ typedef struct call {
     grpc_byte_buffer *payload;
     grpc_byte_buffer *response;
     grpc_slice status_details;
-    int cancelled;             /* the close batch's verdict */
-    atomic_int run_cancelled;  /* what the model run checks */
-    int64_t deadline_ns;       /* the run's deadline, 0: none */
-    /* The slot's holders: its handler, plus each batch not yet completed.
-     * Whoever drops the last recycles the slot and asks for the next call. */
-    atomic_int holds;
+    int cancelled;
     pl_arena arena;
     ProtobufCAllocator pb;
     pl__pb_pool pool;
     pl__grpc_gathered gathered;  /* a large Predict's tensor contents (see slot_handle) */
     bool has_gathered;
     size_t received_len;
+    int watch_pending;         /* WATCHING: batches of the stream not yet completed */
     struct call *watch_next;   /* in the server's list of open watches */
 } call;
 
@@ -112,8 +100,6 @@ struct pl_grpc_server {
     void *handles[NUM_METHODS];
     int num_workers;
     worker *workers;
-    grpc_completion_queue *call_cq;  /* every call's batches complete here */
-    pthread_t call_thread;
     atomic_bool shutting_down;
     /* Serialises asking gRPC for a call with setting shutting_down: every
      * request is queued before grpc_server_shutdown_and_notify returns them. */
@@ -141,9 +127,9 @@ static void slot_request(call *c) {
         c->phase = REQUESTED;
         if (c->method >= 0)
             err = grpc_server_request_registered_call(g->server, g->handles[c->method], &c->call, &c->deadline,
-                                                      &c->md, &c->payload, g->call_cq, c->w->cq, c);
+                                                      &c->md, &c->payload, c->w->cq, c->w->cq, c);
         else
-            err = grpc_server_request_call(g->server, &c->call, &c->details, &c->md, g->call_cq, c->w->cq, c);
+            err = grpc_server_request_call(g->server, &c->call, &c->details, &c->md, c->w->cq, c->w->cq, c);
     }
     pthread_mutex_unlock(&g->request_mu);
     if (err != GRPC_CALL_OK) pl_log_error("gRPC: cannot request a call: %s", grpc_call_error_to_string(err));
@@ -174,38 +160,7 @@ static void slot_recycle(call *c) {
     c->received_len = 0;
 }
 
-/* Drops one hold on the slot; the last one recycles it and asks for the next
- * call, on whichever thread that happens. */
-static void slot_release(call *c) {
-    if (atomic_fetch_sub(&c->holds, 1) != 1) return;
-    pl_grpc_server *g = c->g;
-    if (c->phase == WATCHING) {
-        pthread_mutex_lock(&g->watch_mu);
-        for (call **p = &g->watchers; *p; p = &(*p)->watch_next)
-            if (*p == c) {
-                *p = c->watch_next;
-                break;
-            }
-        pthread_mutex_unlock(&g->watch_mu);
-    }
-    slot_recycle(c);
-    slot_request(c);
-}
-
-/* Starts a batch that holds the slot until it completes. A batch gRPC will
- * not start ends the call: its other batches then complete at once. */
-static bool slot_start_batch(call *c, const grpc_op *ops, size_t n, void *tag) {
-    atomic_fetch_add(&c->holds, 1);
-    grpc_call_error err = grpc_call_start_batch(c->call, ops, n, tag, NULL);
-    if (err == GRPC_CALL_OK) return true;
-    pl_log_error("gRPC: cannot start a batch: %s", grpc_call_error_to_string(err));
-    grpc_call_cancel(c->call, NULL);
-    atomic_fetch_sub(&c->holds, 1);
-    return false;
-}
-
-/* Sends the response (or the error) and the status in one batch, then lets go
- * of the slot. Takes `body`. */
+/* Sends the response (or the error) and the status in one batch. Takes `body`. */
 static void slot_reply(call *c, pl_status st, grpc_slice body) {
     grpc_op ops[4];
     memset(ops, 0, sizeof ops);
@@ -236,10 +191,16 @@ static void slot_reply(call *c, pl_status st, grpc_slice body) {
     ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
     ops[n].data.send_status_from_server.status = (grpc_status_code)pl_status_code(st);
     ops[n++].data.send_status_from_server.status_details = &c->status_details;
+    ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    ops[n++].data.recv_close_on_server.cancelled = &c->cancelled;
     pl_status_free(st);
     c->phase = SENDING;
-    slot_start_batch(c, ops, (size_t)n, c);
-    slot_release(c);
+    grpc_call_error err = grpc_call_start_batch(c->call, ops, (size_t)n, c, NULL);
+    if (err != GRPC_CALL_OK) {
+        pl_log_error("gRPC: cannot send a response: %s", grpc_call_error_to_string(err));
+        slot_recycle(c);
+        slot_request(c);
+    }
 }
 
 /* gRPC deadline → CLOCK_MONOTONIC nanoseconds for the runtime; 0 = none. */
@@ -274,7 +235,7 @@ static void run_handler(call *c, grpc_slice *req) {
         .serving = c->g->serving,
         .arena = &c->arena,
         .pb = &c->pb,
-        .run = {.deadline_ns = c->deadline_ns, .cancelled = &c->run_cancelled},
+        .run = {.deadline_ns = deadline_ns(c->deadline)},
         .opt = &c->g->opt,
         .gathered = c->has_gathered ? &c->gathered : NULL,
         .received_len = c->received_len,
@@ -344,10 +305,14 @@ static bool read_payload(grpc_byte_buffer *bb, grpc_slice *out) {
  *
  * grpc.health.v1.Health/Watch sends the current status and keeps the stream
  * open until the client leaves; statuses never change while plinth serves.
- * The slot's send batch completes at once and its close batch when the
- * client leaves; the slot is listed in the server's open watches meanwhile.
- * At shutdown open watches end as the default health service of gRPC C++
- * ends them. */
+ * The slot runs two batches: the first message, and a close watch whose tag
+ * is the slot's address with its low bit set. The slot is recycled once both
+ * have completed, on its worker thread. At shutdown open watches end as the
+ * default health service of gRPC C++ ends them. */
+
+static void *close_tag(call *c) { return (void *)((uintptr_t)c | 1); }
+
+static void watch_done(call *c);
 
 static void watch_start(call *c, grpc_slice *req) {
     pl_grpc_server *g = c->g;
@@ -361,21 +326,40 @@ static void watch_start(call *c, grpc_slice *req) {
     }
     c->response = grpc_raw_byte_buffer_create(&body, 1);
     grpc_slice_unref(body);
-    grpc_op send[2];
+    grpc_op send[2], close;
     memset(send, 0, sizeof send);
+    memset(&close, 0, sizeof close);
     send[0].op = GRPC_OP_SEND_INITIAL_METADATA;
     send[1].op = GRPC_OP_SEND_MESSAGE;
     send[1].data.send_message.send_message = c->response;
+    close.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    close.data.recv_close_on_server.cancelled = &c->cancelled;
     c->phase = WATCHING;
+    c->watch_pending = 1;  /* this function's own hold, dropped below */
     pthread_mutex_lock(&g->watch_mu);
     c->watch_next = g->watchers;
     g->watchers = c;
-    bool sent = slot_start_batch(c, send, 2, c);
+    if (grpc_call_start_batch(c->call, &close, 1, close_tag(c), NULL) == GRPC_CALL_OK) c->watch_pending++;
+    if (grpc_call_start_batch(c->call, send, 2, c, NULL) == GRPC_CALL_OK) c->watch_pending++;
     /* A stream that opened after the shutdown began is ended at once. */
-    if (sent && atomic_load(&g->shutting_down))
+    if (atomic_load(&g->shutting_down) || c->watch_pending < 3)
         grpc_call_cancel_with_status(c->call, GRPC_STATUS_CANCELLED, "not writing due to shutdown", NULL);
     pthread_mutex_unlock(&g->watch_mu);
-    slot_release(c);
+    watch_done(c);
+}
+
+static void watch_done(call *c) {
+    if (--c->watch_pending > 0) return;
+    pl_grpc_server *g = c->g;
+    pthread_mutex_lock(&g->watch_mu);
+    for (call **p = &g->watchers; *p; p = &(*p)->watch_next)
+        if (*p == c) {
+            *p = c->watch_next;
+            break;
+        }
+    pthread_mutex_unlock(&g->watch_mu);
+    slot_recycle(c);
+    slot_request(c);
 }
 
 static void watch_end_all(pl_grpc_server *g) {
@@ -440,61 +424,28 @@ static void slot_handle(call *c) {
     grpc_slice_unref(req);
 }
 
-/* The close batch's tag: the slot's address with its low bit set. */
-static void *close_tag(call *c) { return (void *)((uintptr_t)c | 1); }
-
-/* A call has reached the slot: it is held by its handler and its close batch
- * from now on. */
-static void slot_accept(call *c) {
-    atomic_store(&c->holds, 1);
-    atomic_store(&c->run_cancelled, 0);
-    c->cancelled = 0;
-    c->deadline_ns = deadline_ns(c->deadline);
-    grpc_op close;
-    memset(&close, 0, sizeof close);
-    close.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-    close.data.recv_close_on_server.cancelled = &c->cancelled;
-    slot_start_batch(c, &close, 1, close_tag(c));
-    slot_handle(c);
-}
-
-/* A worker only receives its slots' new calls. */
 static void *worker_main(void *arg) {
     worker *w = arg;
     for (;;) {
         grpc_event ev = grpc_completion_queue_next(w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
         if (ev.type == GRPC_QUEUE_SHUTDOWN) break;
         if (ev.type != GRPC_OP_COMPLETE) continue;
+        if ((uintptr_t)ev.tag & 1) {
+            watch_done((call *)((uintptr_t)ev.tag & ~(uintptr_t)1));
+            continue;
+        }
         call *c = ev.tag;
-        if (ev.success)
-            slot_accept(c);
-        else
-            slot_retire(c);  /* the server is shutting down */
-    }
-    return NULL;
-}
-
-/* Completes the calls' batches. A close batch reporting the call cancelled
- * (client gone, call cancelled) stops its run. A client cancels at its
- * deadline too, and the server's copy of that deadline (grpc-timeout counted
- * from when the server read the headers) is later by however long the
- * headers took to be read, which a loaded machine stretches to hundreds of
- * milliseconds. A cancel that comes within DEADLINE_SLACK_NS of the deadline
- * is left to the run's own deadline check, so that the call ends as
- * DEADLINE_EXCEEDED, as it does in TF Serving; the run goes on at most that
- * much longer. */
-static void *call_main(void *arg) {
-    enum { DEADLINE_SLACK_NS = 1000 * 1000 * 1000 };
-    pl_grpc_server *g = arg;
-    for (;;) {
-        grpc_event ev = grpc_completion_queue_next(g->call_cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-        if (ev.type == GRPC_QUEUE_SHUTDOWN) break;
-        if (ev.type != GRPC_OP_COMPLETE) continue;
-        call *c = (call *)((uintptr_t)ev.tag & ~(uintptr_t)1);
-        if (((uintptr_t)ev.tag & 1) && c->cancelled &&
-            !(c->deadline_ns && pl_clock_now_ns() >= c->deadline_ns - DEADLINE_SLACK_NS))
-            atomic_store(&c->run_cancelled, 1);
-        slot_release(c);
+        if (c->phase == WATCHING) {
+            watch_done(c);
+        } else if (c->phase == REQUESTED) {
+            if (ev.success)
+                slot_handle(c);
+            else
+                slot_retire(c);  /* the server is shutting down */
+        } else if (c->phase == SENDING) {
+            slot_recycle(c);
+            slot_request(c);
+        }
     }
     return NULL;
 }
@@ -544,14 +495,6 @@ static pl_status add_port(pl_grpc_server *g, const char *addr, int *bound) {
     if (port <= 0) return pl_error(PL_UNAVAILABLE, "Failed to BuildAndStart gRPC server: cannot listen on %s", addr);
     if (bound) *bound = port;
     return NULL;
-}
-
-/* Shuts `cq` down, drops what is left in it and frees it. */
-static void drain_cq(grpc_completion_queue *cq) {
-    grpc_completion_queue_shutdown(cq);
-    while (grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type != GRPC_QUEUE_SHUTDOWN) {
-    }
-    grpc_completion_queue_destroy(cq);
 }
 
 static void free_workers(pl_grpc_server *g) {
@@ -651,14 +594,16 @@ pl_status pl_grpc_start(pl_serving *serving, const pl_grpc_options *opt, pl_grpc
         st = add_port(g, addr, NULL);
     }
     if (!st) st = make_workers(g);
-    g->call_cq = grpc_completion_queue_create_for_next(NULL);
-    if (!st && pthread_create(&g->call_thread, NULL, call_main, g) != 0)
-        st = pl_error(PL_RESOURCE_EXHAUSTED, "cannot start the gRPC completion thread");
     if (st) {
         grpc_server_destroy(g->server);
         for (int i = 0; i < g->num_workers; i++)
-            if (g->workers && g->workers[i].cq) drain_cq(g->workers[i].cq);
-        drain_cq(g->call_cq);
+            if (g->workers && g->workers[i].cq) {
+                grpc_completion_queue_shutdown(g->workers[i].cq);
+                while (grpc_completion_queue_next(g->workers[i].cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+                       GRPC_QUEUE_SHUTDOWN) {
+                }
+                grpc_completion_queue_destroy(g->workers[i].cq);
+            }
         if (g->workers) free_workers(g);
         grpc_shutdown();
         pthread_mutex_destroy(&g->watch_mu);
@@ -724,17 +669,12 @@ void pl_grpc_stop(pl_grpc_server *g) {
     for (int i = 0; i < g->num_workers; i++) grpc_completion_queue_shutdown(g->workers[i].cq);
     for (int i = 0; i < g->num_workers; i++) {
         worker *w = &g->workers[i];
-        if (w->started) {
-            pthread_join(w->thread, NULL);
-            grpc_completion_queue_destroy(w->cq);
-        } else {
-            drain_cq(w->cq);
-        }
+        if (w->started) pthread_join(w->thread, NULL);
+        else
+            while (grpc_completion_queue_next(w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type != GRPC_QUEUE_SHUTDOWN) {
+            }
+        grpc_completion_queue_destroy(w->cq);
     }
-    /* The workers are gone: no batch can start any more. */
-    grpc_completion_queue_shutdown(g->call_cq);
-    pthread_join(g->call_thread, NULL);
-    grpc_completion_queue_destroy(g->call_cq);
     grpc_completion_queue_shutdown(done);
     while (grpc_completion_queue_pluck(done, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type != GRPC_QUEUE_SHUTDOWN) {
     }
