@@ -429,8 +429,13 @@ static pl_status start_rest(const options *o, pl_serving *serving, pl_rest_serve
     ropt.timeout_in_ms = o->rest_api_timeout_in_ms;
     ropt.enable_cors = o->rest_api_enable_cors_support;
     if (o->rest_api_max_body_bytes > 0) ropt.max_body_bytes = (uint64_t)o->rest_api_max_body_bytes;
-    PL_TRY(pl_rest_read_monitoring_config(o->monitoring_config_file, &ropt));
-    pl_status st = pl_rest_start(serving, &ropt, out);
+    pl_status st = pl_rest_read_monitoring_config(o->monitoring_config_file, &ropt);
+    if (st) {
+        pl_rest_options_deinit(&ropt);
+        return st;
+    }
+    st = pl_rest_start(serving, &ropt, out);
+    pl_rest_options_deinit(&ropt);
     if (st) {
         pl_log_error("Failed to start HTTP Server at localhost:%d: %s", o->rest_api_port, pl_status_message(st));
         pl_status_free(st);

@@ -42,13 +42,19 @@ pl_status pl_rest_read_monitoring_config(const char *path, pl_rest_options *opt)
     opt->prometheus_enable = pc && pc->enable;
     opt->prometheus_path = NULL;
     if (pc && pc->path && *pc->path) {
-        /* Kept for the life of the process, like the flags it came with. */
-        char *p = strdup(pc->path);
-        if (!p) st = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
-        opt->prometheus_path = p;
+        free(opt->owned);
+        opt->owned = strdup(pc->path);
+        if (!opt->owned) st = pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+        opt->prometheus_path = opt->owned;
     }
     protobuf_c_message_free_unpacked(msg, NULL);
     return st;
+}
+
+void pl_rest_options_deinit(pl_rest_options *opt) {
+    free(opt->owned);
+    opt->owned = NULL;
+    opt->prometheus_path = NULL;
 }
 
 pl_run_options pl__rest_run_options(const pl__rest_ctx *ctx, const pl__rest_route *r) {

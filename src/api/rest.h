@@ -31,6 +31,7 @@ typedef struct pl_rest_options {
     bool loopback_only;        /* listen on 127.0.0.1 only */
     bool prometheus_enable;    /* MonitoringConfig.prometheus_config.enable */
     const char *prometheus_path;  /* its path; NULL or "": "/monitoring/prometheus/metrics" */
+    char *owned;               /* what pl_rest_read_monitoring_config allocated */
 } pl_rest_options;
 
 /* TF Serving's defaults: 30 s timeout, 4 threads per CPU, no CORS, no
@@ -41,8 +42,9 @@ void pl_rest_options_init(pl_rest_options *opt);
 
 /* Reads a text-format tensorflow.serving.MonitoringConfig
  * (--monitoring_config_file) into opt->prometheus_*. The path string is
- * allocated and lives until the process ends. */
+ * allocated; pl_rest_options_deinit frees it (pl_rest_start keeps a copy). */
 pl_status pl_rest_read_monitoring_config(const char *path, pl_rest_options *opt);
+void pl_rest_options_deinit(pl_rest_options *opt);
 
 typedef struct pl_rest_server pl_rest_server;
 

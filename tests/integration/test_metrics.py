@@ -76,7 +76,7 @@ class Metrics(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.stop()
+        cls.server.stop_and_check()
 
     def scrape(self):
         r = call(self.port, "GET", "/monitoring/prometheus/metrics")

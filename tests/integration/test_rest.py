@@ -14,7 +14,6 @@ import gzip
 import json
 import os
 import re
-import shutil
 import tempfile
 import unittest
 
@@ -120,7 +119,7 @@ class HalfPlusTwo(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.stop()
+        cls.server.stop_and_check()
 
     def post(self, path, body, headers=None):
         return call(self.port, "POST", path, body if isinstance(body, (bytes, str)) else json.dumps(body), headers)
@@ -386,8 +385,7 @@ class VersionsLabelsCors(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        cls.server.stop_and_check(cls.tmp)
 
     def post(self, path, body):
         return call(self.port, "POST", path, body if isinstance(body, (bytes, str)) else json.dumps(body))
@@ -481,8 +479,7 @@ class TypesRoundTrip(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        cls.server.stop_and_check(cls.tmp)
 
     def post(self, path, body):
         return call(self.port, "POST", path, body if isinstance(body, (bytes, str)) else json.dumps(body))

@@ -8,7 +8,6 @@ the request and is measured first on this machine."""
 import json
 import os
 import re
-import shutil
 import socket
 import tempfile
 import time
@@ -56,8 +55,7 @@ class Disconnect(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        cls.server.stop_and_check(cls.tmp)
 
     def predict(self, limit, timeout=120):
         t = time.monotonic()

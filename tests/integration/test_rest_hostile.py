@@ -65,7 +65,7 @@ class Hostile(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.stop()
+        cls.server.stop_and_check()
 
     def assert_alive(self):
         r = call(self.port, "POST", PREDICT, GOOD)
@@ -208,7 +208,7 @@ class BodyLimit(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.stop()
+        cls.server.stop_and_check()
 
     def test_declared_too_large_gets_413_at_once(self):
         s = raw_connect(self.port)
