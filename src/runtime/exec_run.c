@@ -532,6 +532,7 @@ static int64_t now_ns(void) {
 }
 
 static pl_status check_run(const struct pl_run *run) {
+    if (run->threads) pl__run_threads_check(run->threads);
     if (run->cancelled && atomic_load_explicit(run->cancelled, memory_order_relaxed))
         return pl_error(PL_CANCELLED, "Run was cancelled");
     if (run->deadline_ns && now_ns() > run->deadline_ns) return pl_error(PL_DEADLINE_EXCEEDED, "Deadline Exceeded");
@@ -695,9 +696,11 @@ pl_status pl_exec_run(const pl_exec *e, const pl_run_options *opt, pl_tensor *co
             memcpy(taken, feeds, (size_t)e->num_feeds * sizeof *taken);
         }
     }
-    int threads = pl__run_threads_begin();
+    pl__run_threads threads;
+    pl__run_threads_begin(&threads);
+    run.threads = &threads;
     pl_status st = pl__exec_execute(e, &run, feeds, taken, fetched);
-    pl__run_threads_end(threads);
+    pl__run_threads_end(&threads);
     /* Feeds no _Feed node consumed (an error stopped the run first). */
     for (int i = 0; taken && i < e->num_feeds; i++) pl_tensor_unref(taken[i]);
     free(taken);

@@ -37,6 +37,7 @@ struct pl_run {
     int call_depth;                 /* nested function calls, bounded against runaway recursion */
     void (*on_node)(void *arg, const pl_node_trace *t);  /* see pl_run_options; may be NULL */
     void *on_node_arg;
+    struct pl__run_threads *threads;  /* the run's cores, watched between kernels; may be NULL */
 };
 
 typedef struct pl_exec pl_exec;

@@ -75,18 +75,68 @@ static int online_cpus(void) {
     return n;
 }
 
-int pl__run_threads_begin(void) {
-    int before = omp_get_max_threads();
-    int others = atomic_fetch_add(&runs_in_flight, 1);
-    if (before <= 1) return before;
-    int runnable = others == 0 ? runnable_now() : -1;
-    /* Our own team's workers may still be spinning from the last run and
-     * count as runnable: only threads beyond them are other load. */
-    if (others > 0 || runnable > online_cpus() + before - 1) omp_set_num_threads(1);
-    return before;
+/* The contention watch. A team thread that the scheduler parks holds up
+ * every barrier, so a team run on cores other processes want is several
+ * times slower than one thread (measured: a 2-thread MTCNN run took 1.2-1.5 s
+ * against 20 ms alone, while another process's burst held the cores). The
+ * sign is the run's own thread: with its team it is always either computing
+ * or spinning at a barrier, so its CPU time keeps up with the wall clock
+ * unless it is kept off its core. Checked every CHECK_EVERY_NS of a run; runs
+ * shorter than that pay only a clock read per kernel. */
+enum { CHECK_EVERY_NS = 4 * 1000 * 1000 };
+#define STARVED_BELOW 0.7          /* CPU time / wall time of the run's thread */
+#define SINGLE_FOR_NS ((int64_t)1000 * 1000 * 1000)
+
+/* Until when runs use one thread (CLOCK_MONOTONIC ns): then a team run tries again. */
+static _Atomic int64_t single_until_ns;
+
+static int64_t clock_ns(clockid_t id) {
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void pl__run_threads_end(int before) {
-    omp_set_num_threads(before);
+void pl__run_threads_begin(pl__run_threads *t) {
+    int before = omp_get_max_threads();
+    int others = atomic_fetch_add(&runs_in_flight, 1);
+    *t = (pl__run_threads){.before = before, .team = before};
+    if (before <= 1) return;
+    int64_t now = clock_ns(CLOCK_MONOTONIC);
+    bool single = others > 0 || now < atomic_load_explicit(&single_until_ns, memory_order_relaxed);
+    if (!single) {
+        int runnable = runnable_now();
+        /* Our own team's workers may still be spinning from the last run and
+         * count as runnable: only threads beyond them are other load. */
+        single = runnable > online_cpus() + before - 1;
+    }
+    if (single) {
+        omp_set_num_threads(1);
+        t->team = 1;
+        return;
+    }
+    t->since_ns = now;
+    t->cpu_since_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    t->next_check_ns = now + CHECK_EVERY_NS;
+}
+
+void pl__run_threads_check(pl__run_threads *t) {
+    if (t->team <= 1) return;
+    int64_t now = clock_ns(CLOCK_MONOTONIC);
+    if (now < t->next_check_ns) return;
+    int64_t cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    double share = (double)(cpu - t->cpu_since_ns) / (double)(now - t->since_ns);
+    if (share < STARVED_BELOW) {
+        omp_set_num_threads(1);
+        t->team = 1;
+        atomic_store_explicit(&single_until_ns, now + SINGLE_FOR_NS, memory_order_relaxed);
+        return;
+    }
+    t->since_ns = now;
+    t->cpu_since_ns = cpu;
+    t->next_check_ns = now + CHECK_EVERY_NS;
+}
+
+void pl__run_threads_end(const pl__run_threads *t) {
+    omp_set_num_threads(t->before);
     atomic_fetch_sub(&runs_in_flight, 1);
 }
