@@ -7,6 +7,13 @@
  * batch started) → REQUESTED again. Slow methods (config reloads wait for
  * model loads) run on a thread of their own so they never hold a worker.
  *
+ * A short call is one batch: the reply, with the close op. A model run that
+ * lasts longer than POLL_EVERY_NS polls from the worker thread: it starts the
+ * call's close batch on its own and looks, without waiting, at the worker's
+ * queue for it, so a client that cancels or leaves stops the run between
+ * kernels; the other events it takes from the queue meanwhile are handled
+ * after the run (see "a long run's poll").
+ *
  * Shutdown: once shutting_down is set no slot asks for a call again, and
  * every slot ends IDLE when its last call is answered or its request is
  * returned. gRPC may then still hold calls no slot will ever take: one whose
@@ -37,23 +44,27 @@
 
 enum { SLOTS_PER_METHOD = 4, SLOTS_GENERIC = 2, MESSAGE_LIMIT = 1024 };
 
+/* How often a running model looks whether its client is still there. */
+#define POLL_EVERY_NS (20 * 1000 * 1000)
+
 typedef struct method {
     const char *path;
     pl__grpc_handler handler;
     bool slow;
     bool health;
+    bool runs;    /* runs a model: the run stops when the client leaves */
 } method;
 
 static const method methods[] = {
-    {"/tensorflow.serving.PredictionService/Predict", pl__grpc_predict, false, false},
-    {"/tensorflow.serving.PredictionService/Classify", pl__grpc_classify, false, false},
-    {"/tensorflow.serving.PredictionService/Regress", pl__grpc_regress, false, false},
-    {"/tensorflow.serving.PredictionService/MultiInference", pl__grpc_multi_inference, false, false},
-    {"/tensorflow.serving.PredictionService/GetModelMetadata", pl__grpc_get_model_metadata, false, false},
-    {"/tensorflow.serving.ModelService/GetModelStatus", pl__grpc_get_model_status, false, false},
-    {"/tensorflow.serving.ModelService/HandleReloadConfigRequest", pl__grpc_reload_config, true, false},
-    {"/grpc.health.v1.Health/Check", pl__grpc_health_check, false, true},
-    {"/grpc.health.v1.Health/Watch", pl__grpc_health_watch, false, true},
+    {"/tensorflow.serving.PredictionService/Predict", pl__grpc_predict, false, false, true},
+    {"/tensorflow.serving.PredictionService/Classify", pl__grpc_classify, false, false, true},
+    {"/tensorflow.serving.PredictionService/Regress", pl__grpc_regress, false, false, true},
+    {"/tensorflow.serving.PredictionService/MultiInference", pl__grpc_multi_inference, false, false, true},
+    {"/tensorflow.serving.PredictionService/GetModelMetadata", pl__grpc_get_model_metadata, false, false, false},
+    {"/tensorflow.serving.ModelService/GetModelStatus", pl__grpc_get_model_status, false, false, false},
+    {"/tensorflow.serving.ModelService/HandleReloadConfigRequest", pl__grpc_reload_config, true, false, false},
+    {"/grpc.health.v1.Health/Check", pl__grpc_health_check, false, true, false},
+    {"/grpc.health.v1.Health/Watch", pl__grpc_health_watch, false, true, false},
 };
 #define NUM_METHODS ((int)(sizeof methods / sizeof methods[0]))
 
@@ -73,7 +84,12 @@ typedef struct call {
     grpc_byte_buffer *payload;
     grpc_byte_buffer *response;
     grpc_slice status_details;
-    int cancelled;
+    int cancelled;             /* the close batch's verdict */
+    atomic_int run_cancelled;  /* what the model run checks */
+    int64_t deadline_ns;       /* the run's deadline, 0: none */
+    bool polled;               /* the run has polled (see slot_poll) */
+    bool close_started;        /* the close batch runs apart from the reply */
+    int pending;               /* SENDING: batches not yet completed */
     pl_arena arena;
     ProtobufCAllocator pb;
     pl__pb_pool pool;
@@ -84,13 +100,25 @@ typedef struct call {
     struct call *watch_next;   /* in the server's list of open watches */
 } call;
 
+/* An event a poll took from the worker's queue for another slot. */
+typedef struct deferred {
+    void *tag;
+    bool success;
+} deferred;
+
 struct worker {
     pl_grpc_server *g;
     grpc_completion_queue *cq;
     pthread_t thread;
     bool started;
+    bool cq_shut;              /* a poll saw the queue shut down */
     int num_calls;
     call *calls;
+    /* Ring of deferred events, processed before the queue is read again.
+     * Each slot has at most two batches or one request outstanding, so
+     * 2 × num_calls entries always suffice. */
+    deferred *later;
+    int later_cap, later_head, later_len;
 };
 
 struct pl_grpc_server {
@@ -111,6 +139,10 @@ struct pl_grpc_server {
 };
 
 /* ---- call slots ---- */
+
+/* The tag of a slot's close batch when it runs apart from the reply (a long
+ * run's, a health watch's): the slot's address with its low bit set. */
+static void *close_tag(call *c) { return (void *)((uintptr_t)c | 1); }
 
 /* The slot takes no more calls: shutdown, or gRPC refused its request. */
 static void slot_retire(call *c) {
@@ -158,6 +190,9 @@ static void slot_recycle(call *c) {
     if (c->received_len >= PL_HEAP_TRIM_AFTER) pl_heap_trim();
     c->has_gathered = false;
     c->received_len = 0;
+    c->polled = false;
+    c->close_started = false;
+    c->pending = 0;
 }
 
 /* Sends the response (or the error) and the status in one batch. Takes `body`. */
@@ -191,16 +226,32 @@ static void slot_reply(call *c, pl_status st, grpc_slice body) {
     ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
     ops[n].data.send_status_from_server.status = (grpc_status_code)pl_status_code(st);
     ops[n++].data.send_status_from_server.status_details = &c->status_details;
-    ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-    ops[n++].data.recv_close_on_server.cancelled = &c->cancelled;
+    if (!c->close_started) {
+        ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+        ops[n++].data.recv_close_on_server.cancelled = &c->cancelled;
+    }
     pl_status_free(st);
     c->phase = SENDING;
+    /* Counted first: a reply sent from a slow method's thread may complete
+     * on the worker before this thread goes on. */
+    c->pending++;
     grpc_call_error err = grpc_call_start_batch(c->call, ops, (size_t)n, c, NULL);
     if (err != GRPC_CALL_OK) {
         pl_log_error("gRPC: cannot send a response: %s", grpc_call_error_to_string(err));
+        if (--c->pending > 0) {
+            grpc_call_cancel(c->call, NULL);  /* its close batch then completes, and recycles the slot */
+            return;
+        }
         slot_recycle(c);
         slot_request(c);
     }
+}
+
+/* One of a SENDING slot's batches completed: the last recycles the slot. */
+static void slot_batch_done(call *c) {
+    if (--c->pending > 0) return;
+    slot_recycle(c);
+    slot_request(c);
 }
 
 /* gRPC deadline → CLOCK_MONOTONIC nanoseconds for the runtime; 0 = none. */
@@ -225,21 +276,32 @@ static const char *metric_api(pl__grpc_handler h) {
     return h == pl__grpc_predict ? "Predict" : h == pl__grpc_classify ? "Classify" : h == pl__grpc_regress ? "Regress" : NULL;
 }
 
+static void slot_poll(void *arg);
+
 static void run_handler(call *c, grpc_slice *req) {
     const uint8_t *data = GRPC_SLICE_START_PTR(*req);
     size_t len = GRPC_SLICE_LENGTH(*req);
     int64_t start = pl_clock_now_ns();
+    c->deadline_ns = deadline_ns(c->deadline);
+    atomic_store_explicit(&c->run_cancelled, 0, memory_order_relaxed);
     pl__grpc_call_ctx ctx = {
         .request = req,
         .server = c->g,
         .serving = c->g->serving,
         .arena = &c->arena,
         .pb = &c->pb,
-        .run = {.deadline_ns = deadline_ns(c->deadline)},
+        .run = {.deadline_ns = c->deadline_ns},
         .opt = &c->g->opt,
         .gathered = c->has_gathered ? &c->gathered : NULL,
         .received_len = c->received_len,
     };
+    /* The poll reads the worker's queue: only for runs on the worker thread. */
+    if (methods[c->method].runs && !methods[c->method].slow) {
+        ctx.run.cancelled = &c->run_cancelled;
+        ctx.run.poll = slot_poll;
+        ctx.run.poll_arg = c;
+        ctx.run.poll_every_ns = POLL_EVERY_NS;
+    }
     grpc_slice body = grpc_empty_slice();
     pl_status st = methods[c->method].handler(&ctx, data, len, &body);
     const char *api = metric_api(methods[c->method].handler);
@@ -309,8 +371,6 @@ static bool read_payload(grpc_byte_buffer *bb, grpc_slice *out) {
  * is the slot's address with its low bit set. The slot is recycled once both
  * have completed, on its worker thread. At shutdown open watches end as the
  * default health service of gRPC C++ ends them. */
-
-static void *close_tag(call *c) { return (void *)((uintptr_t)c | 1); }
 
 static void watch_done(call *c);
 
@@ -424,28 +484,98 @@ static void slot_handle(call *c) {
     grpc_slice_unref(req);
 }
 
+/* ---- a long run's poll ----
+ *
+ * A call's close batch (RECV_CLOSE_ON_SERVER) normally goes with its reply,
+ * so a short call costs one batch. A run still going after POLL_EVERY_NS
+ * starts the close batch on its own, tagged with the slot's address with its
+ * low bit set, and from then on reads the worker's queue without waiting at
+ * each poll: the close batch completing before the reply means the client
+ * cancelled or left, and the run is cancelled. Other events taken from the
+ * queue meanwhile (new calls of the worker's other slots, their batches) are
+ * kept in the worker's ring and handled, in order, once the run is over. The
+ * slot is recycled when both its close and reply batches have completed.
+ *
+ * A client cancels at its deadline too, and the server's copy of that
+ * deadline (grpc-timeout counted from when the server read the headers) is
+ * later by however long the headers took to be read, which a loaded machine
+ * stretches to hundreds of milliseconds. A cancel that comes within
+ * DEADLINE_SLACK_NS of the deadline is left to the run's own deadline check,
+ * so that the call ends as DEADLINE_EXCEEDED, as it does in TF Serving; the
+ * run goes on at most that much longer. */
+
+static void defer_event(worker *w, void *tag, bool success) {
+    w->later[(w->later_head + w->later_len++) % w->later_cap] = (deferred){tag, success};
+}
+
+static void close_seen(call *c) {
+    enum { DEADLINE_SLACK_NS = 1000 * 1000 * 1000 };
+    if (c->cancelled && !(c->deadline_ns && pl_clock_now_ns() >= c->deadline_ns - DEADLINE_SLACK_NS))
+        atomic_store_explicit(&c->run_cancelled, 1, memory_order_relaxed);
+}
+
+/* pl_run_options.poll of a call's model runs, on the worker thread. */
+static void slot_poll(void *arg) {
+    call *c = arg;
+    worker *w = c->w;
+    if (!c->polled) {
+        c->polled = true;
+        grpc_op close;
+        memset(&close, 0, sizeof close);
+        close.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+        close.data.recv_close_on_server.cancelled = &c->cancelled;
+        grpc_call_error err = grpc_call_start_batch(c->call, &close, 1, close_tag(c), NULL);
+        if (err != GRPC_CALL_OK) {
+            pl_log_error("gRPC: cannot watch a call for its client leaving: %s", grpc_call_error_to_string(err));
+            return;
+        }
+        c->close_started = true;
+        c->pending++;
+    }
+    while (!w->cq_shut && w->later_len < w->later_cap) {
+        grpc_event ev = grpc_completion_queue_next(w->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
+        if (ev.type == GRPC_QUEUE_SHUTDOWN) w->cq_shut = true;
+        if (ev.type != GRPC_OP_COMPLETE) break;
+        if (ev.tag == close_tag(c)) {
+            c->pending--;
+            close_seen(c);
+        } else {
+            defer_event(w, ev.tag, ev.success);
+        }
+    }
+}
+
+/* A new call, or a batch of one of the worker's slots, completed. */
+static void slot_event(void *tag, bool success) {
+    call *c = (call *)((uintptr_t)tag & ~(uintptr_t)1);
+    if (c->phase == WATCHING) {
+        watch_done(c);
+    } else if ((uintptr_t)tag & 1) {
+        slot_batch_done(c);  /* a close batch a poll started, completing after the run */
+    } else if (c->phase == REQUESTED) {
+        if (success)
+            slot_handle(c);
+        else
+            slot_retire(c);  /* the server is shutting down */
+    } else if (c->phase == SENDING) {
+        slot_batch_done(c);
+    }
+}
+
 static void *worker_main(void *arg) {
     worker *w = arg;
     for (;;) {
+        while (w->later_len > 0) {
+            deferred d = w->later[w->later_head];
+            w->later_head = (w->later_head + 1) % w->later_cap;
+            w->later_len--;
+            slot_event(d.tag, d.success);
+        }
+        if (w->cq_shut) break;
         grpc_event ev = grpc_completion_queue_next(w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
         if (ev.type == GRPC_QUEUE_SHUTDOWN) break;
         if (ev.type != GRPC_OP_COMPLETE) continue;
-        if ((uintptr_t)ev.tag & 1) {
-            watch_done((call *)((uintptr_t)ev.tag & ~(uintptr_t)1));
-            continue;
-        }
-        call *c = ev.tag;
-        if (c->phase == WATCHING) {
-            watch_done(c);
-        } else if (c->phase == REQUESTED) {
-            if (ev.success)
-                slot_handle(c);
-            else
-                slot_retire(c);  /* the server is shutting down */
-        } else if (c->phase == SENDING) {
-            slot_recycle(c);
-            slot_request(c);
-        }
+        slot_event(ev.tag, ev.success);
     }
     return NULL;
 }
@@ -508,6 +638,7 @@ static void free_workers(pl_grpc_server *g) {
             pl_arena_deinit(&c->arena);
         }
         free(w->calls);
+        free(w->later);
     }
     free(g->workers);
     g->workers = NULL;
@@ -529,8 +660,10 @@ static pl_status make_workers(pl_grpc_server *g) {
         int slots = SLOTS_GENERIC;
         for (int m = 0; m < NUM_METHODS; m++) slots += g->handles[m] ? per_method : 0;
         w->calls = calloc((size_t)slots, sizeof *w->calls);
-        if (!w->calls) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
+        w->later = calloc(2 * (size_t)slots, sizeof *w->later);
+        if (!w->calls || !w->later) return pl_error(PL_RESOURCE_EXHAUSTED, "out of memory");
         w->num_calls = slots;
+        w->later_cap = 2 * slots;
         int k = 0;
         for (int m = -1; m < NUM_METHODS; m++) {
             if (m >= 0 && !g->handles[m]) continue;

@@ -531,8 +531,42 @@ static int64_t now_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* A run's poll (pl_run_options.poll), shared with its nested function calls.
+ * A run's nodes, nested calls included, execute one at a time on the thread
+ * that called the run; `busy` keeps the promise that the poll never runs on
+ * two threads at once even for a kernel that would call a function from
+ * threads of its own (a thread finding it taken goes on without polling). */
+struct pl__run_poll {
+    void (*fn)(void *arg);
+    void *arg;
+    int64_t every_ns;
+    _Atomic int64_t due_ns;   /* poll_clock_ns() time of the next call */
+    atomic_flag busy;
+};
+
+/* The poll's clock: one that only advances on timer ticks (a few ms) costs a
+ * few nanoseconds to read, against tens for the precise one, and a poll due
+ * every tens of milliseconds needs no better. */
+static int64_t poll_clock_ns(void) {
+    struct timespec ts;
+#ifdef CLOCK_MONOTONIC_COARSE
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+#else
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Before each kernel: the poll when due, then cancellation and deadline. */
 static pl_status check_run(const struct pl_run *run) {
     if (run->threads) pl__run_threads_check(run->threads);
+    struct pl__run_poll *p = run->poll;
+    if (p && poll_clock_ns() >= atomic_load_explicit(&p->due_ns, memory_order_relaxed) &&
+        !atomic_flag_test_and_set_explicit(&p->busy, memory_order_acquire)) {
+        p->fn(p->arg);
+        atomic_store_explicit(&p->due_ns, poll_clock_ns() + p->every_ns, memory_order_relaxed);
+        atomic_flag_clear_explicit(&p->busy, memory_order_release);
+    }
     if (run->cancelled && atomic_load_explicit(run->cancelled, memory_order_relaxed))
         return pl_error(PL_CANCELLED, "Run was cancelled");
     if (run->deadline_ns && now_ns() > run->deadline_ns) return pl_error(PL_DEADLINE_EXCEEDED, "Deadline Exceeded");
@@ -681,7 +715,15 @@ pl_status pl__exec_execute(const pl_exec *e, struct pl_run *run, pl_tensor *cons
 
 pl_status pl_exec_run(const pl_exec *e, const pl_run_options *opt, pl_tensor *const *feeds, pl_tensor **fetched) {
     struct pl_run run = {.session = e->session};
+    struct pl__run_poll poll = {.busy = ATOMIC_FLAG_INIT};
     pl_tensor **taken = NULL;
+    if (opt && opt->poll && opt->poll_every_ns > 0) {
+        poll.fn = opt->poll;
+        poll.arg = opt->poll_arg;
+        poll.every_ns = opt->poll_every_ns;
+        atomic_init(&poll.due_ns, poll_clock_ns() + opt->poll_every_ns);
+        run.poll = &poll;
+    }
     if (opt) {
         run.deadline_ns = opt->deadline_ns;
         run.cancelled = opt->cancelled;

@@ -38,6 +38,7 @@ struct pl_run {
     void (*on_node)(void *arg, const pl_node_trace *t);  /* see pl_run_options; may be NULL */
     void *on_node_arg;
     struct pl__run_threads *threads;  /* the run's cores, watched between kernels; may be NULL */
+    struct pl__run_poll *poll;      /* see pl_run_options.poll; NULL: none */
 };
 
 typedef struct pl_exec pl_exec;

@@ -63,6 +63,15 @@ typedef struct pl_run_options {
     /* Called after every kernel that ran (profiling, benchmarks); may be NULL. */
     void (*on_node)(void *arg, const pl_node_trace *t);
     void *on_node_arg;
+    /* Called between kernels once at least poll_every_ns (> 0) has passed
+     * since the run began or since the previous call, so that a caller can
+     * look at the outside world (a client that left) during a long run; a run
+     * shorter than poll_every_ns never calls it. It runs on the thread
+     * running the graph, never on two threads at once, and may set
+     * *cancelled. May be NULL. */
+    void (*poll)(void *arg);
+    void *poll_arg;
+    int64_t poll_every_ns;
     /* The run takes over the caller's references to the feeds, whatever it
      * returns, and drops each as soon as the graph is done with it: a feed
      * nobody else holds can then be overwritten in place (the normalised

@@ -1,6 +1,6 @@
 /* Models: concurrent runs with different fetch sets on one model (each run
- * with its own state, preparations shared through the cache), deadlines and
- * cancellation between nodes. */
+ * with its own state, preparations shared through the cache), deadlines,
+ * cancellation and the caller's poll between nodes. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,10 +138,64 @@ static void test_deadline_and_cancel(void) {
     pl_model_free(m);
 }
 
+typedef struct poller {
+    int calls;
+    atomic_int cancelled;
+    bool cancel;
+} poller;
+
+static void poll_once(void *arg) {
+    poller *p = arg;
+    p->calls++;
+    if (p->cancel) atomic_store(&p->cancelled, 1);
+}
+
+/* Makes each kernel last longer than a tick of the coarse clock the poll reads. */
+static void slow_node(void *arg, const pl_node_trace *t) {
+    (void)arg;
+    (void)t;
+    usleep(15000);
+}
+
+/* The poll runs between kernels once its interval has passed: never in a
+ * run shorter than the interval, and a poll that cancels stops the run
+ * before the next kernel. */
+static void test_poll(void) {
+    pl_model *m = NULL;
+    CHECK_OK(pl_model_load(model_path, NULL, &m));
+    if (!m) return;
+    pl_tensor *x, *z = NULL;
+    CHECK_OK(pl_tensor_scalar(PL_DT_FLOAT, 2, &x));
+    const char *feed = "x", *fetch = "z";
+    poller p = {0};
+    pl_run_options opt = {.cancelled = &p.cancelled, .poll = poll_once, .poll_arg = &p,
+                          .poll_every_ns = 60LL * 1000 * 1000 * 1000};
+    CHECK_OK(pl_model_run(m, &opt, 1, &feed, &x, 1, &fetch, &z));
+    CHECK_EQ_INT(p.calls, 0);
+    pl_tensor_unref(z);
+    z = NULL;
+    /* Due before every kernel after the first that ran: x, y, z and the
+     * run's feed and fetch at most. */
+    opt.poll_every_ns = 1000 * 1000;
+    opt.on_node = slow_node;
+    CHECK_OK(pl_model_run(m, &opt, 1, &feed, &x, 1, &fetch, &z));
+    CHECK(p.calls >= 1 && p.calls <= 5);
+    CHECK(z && *(const float *)z->data == 2);
+    pl_tensor_unref(z);
+    z = NULL;
+    p = (poller){.cancel = true};
+    CHECK_ERR(pl_model_run(m, &opt, 1, &feed, &x, 1, &fetch, &z), PL_CANCELLED);
+    CHECK_EQ_INT(p.calls, 1);
+    CHECK(z == NULL);
+    pl_tensor_unref(x);
+    pl_model_free(m);
+}
+
 int main(void) {
     write_model();
     RUN_TEST(test_concurrent_runs);
     RUN_TEST(test_deadline_and_cancel);
+    RUN_TEST(test_poll);
     unlink(model_path);
     return check_summary();
 }
