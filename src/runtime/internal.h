@@ -178,16 +178,17 @@ void pl__ctx_release_dropped(void);
 typedef struct pl__run_threads {
     int before;              /* the OpenMP thread count to restore */
     int team;                /* threads the run uses now */
-    int64_t since_ns, cpu_since_ns, next_check_ns;  /* the contention watch's last mark */
+    int64_t next_check_ns;   /* the contention watch's next look */
+    int64_t since_ns, waited_since_ns;  /* its last mark; waited_since_ns < 0: none yet */
 } pl__run_threads;
 
 /* Chooses the OpenMP threads the calling thread's run may use: all, or one
  * when another run is in flight, the machine is oversubscribed, or a recent
  * run found its team starved of CPU. */
 void pl__run_threads_begin(pl__run_threads *t);
-/* Called between kernels: a team run whose thread gets much less CPU than
- * wall time (other processes took the cores) goes on with one thread, and so
- * do the runs of the next second. Costs a clock read. */
+/* Called between kernels: a team run whose thread waits for a core a third
+ * of the time or more (other processes took the cores) goes on with one
+ * thread, and so do the runs of the next second. Costs a clock read. */
 void pl__run_threads_check(pl__run_threads *t);
 void pl__run_threads_end(const pl__run_threads *t);
 

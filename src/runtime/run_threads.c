@@ -79,29 +79,46 @@ static int online_cpus(void) {
  * every barrier, so a team run on cores other processes want is several
  * times slower than one thread (measured: a 2-thread MTCNN run took 1.2-1.5 s
  * against 20 ms alone, while another process's burst held the cores). The
- * sign is the run's own thread: with its team it is always either computing
- * or spinning at a barrier, so its CPU time keeps up with the wall clock
- * unless it is kept off its core. Checked every CHECK_EVERY_NS of a run; runs
- * shorter than that pay only a clock read per kernel. */
+ * sign is the run's own thread waiting for a core: the kernel counts that
+ * time (run_delay, /proc/thread-self/schedstat), and it is zero on a quiet
+ * machine whatever the run does (sleeping in a page fault or at a barrier is
+ * not waiting for a core). Looked at every CHECK_EVERY_NS of a run, from the
+ * first such mark on: shorter runs pay a clock read per kernel and nothing else. */
 enum { CHECK_EVERY_NS = 4 * 1000 * 1000 };
-#define STARVED_BELOW 0.7          /* CPU time / wall time of the run's thread */
+#define STARVED_FROM 0.33          /* share of wall time spent waiting for a core */
 #define SINGLE_FOR_NS ((int64_t)1000 * 1000 * 1000)
 
 /* Until when runs use one thread (CLOCK_MONOTONIC ns): then a team run tries again. */
 static _Atomic int64_t single_until_ns;
 
-static int64_t clock_ns(clockid_t id) {
+static int64_t monotonic_ns(void) {
     struct timespec ts;
-    clock_gettime(id, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Nanoseconds the calling thread has waited on a run queue; -1 when unknown
+ * (a kernel without scheduler statistics: the watch is then off). */
+static int64_t waited_ns(void) {
+    int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    char buf[96];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    buf[n] = 0;
+    char *p, *end;
+    strtoll(buf, &p, 10);              /* time on a core */
+    long long waited = strtoll(p, &end, 10);
+    return end != p && waited >= 0 ? (int64_t)waited : -1;
 }
 
 void pl__run_threads_begin(pl__run_threads *t) {
     int before = omp_get_max_threads();
     int others = atomic_fetch_add(&runs_in_flight, 1);
-    *t = (pl__run_threads){.before = before, .team = before};
+    *t = (pl__run_threads){.before = before, .team = before, .waited_since_ns = -1};
     if (before <= 1) return;
-    int64_t now = clock_ns(CLOCK_MONOTONIC);
+    int64_t now = monotonic_ns();
     bool single = others > 0 || now < atomic_load_explicit(&single_until_ns, memory_order_relaxed);
     if (!single) {
         int runnable = runnable_now();
@@ -114,26 +131,28 @@ void pl__run_threads_begin(pl__run_threads *t) {
         t->team = 1;
         return;
     }
-    t->since_ns = now;
-    t->cpu_since_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     t->next_check_ns = now + CHECK_EVERY_NS;
 }
 
 void pl__run_threads_check(pl__run_threads *t) {
     if (t->team <= 1) return;
-    int64_t now = clock_ns(CLOCK_MONOTONIC);
+    int64_t now = monotonic_ns();
     if (now < t->next_check_ns) return;
-    int64_t cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-    double share = (double)(cpu - t->cpu_since_ns) / (double)(now - t->since_ns);
-    if (share < STARVED_BELOW) {
+    int64_t waited = waited_ns();
+    if (waited < 0) {
+        t->next_check_ns = INT64_MAX;
+        return;
+    }
+    t->next_check_ns = now + CHECK_EVERY_NS;
+    bool starved = t->waited_since_ns >= 0 &&
+                   (double)(waited - t->waited_since_ns) >= STARVED_FROM * (double)(now - t->since_ns);
+    t->since_ns = now;
+    t->waited_since_ns = waited;
+    if (starved) {
         omp_set_num_threads(1);
         t->team = 1;
         atomic_store_explicit(&single_until_ns, now + SINGLE_FOR_NS, memory_order_relaxed);
-        return;
     }
-    t->since_ns = now;
-    t->cpu_since_ns = cpu;
-    t->next_check_ns = now + CHECK_EVERY_NS;
 }
 
 void pl__run_threads_end(const pl__run_threads *t) {
