@@ -188,7 +188,7 @@ typedef struct pl__run_threads {
 void pl__run_threads_begin(pl__run_threads *t);
 /* Called between kernels: a team run whose thread waits for a core a third
  * of the time or more (other processes took the cores) goes on with one
- * thread, and so do the runs of the next second. Costs a clock read. */
+ * thread, and so do the runs of the next 250 ms. Costs a clock read. */
 void pl__run_threads_check(pl__run_threads *t);
 void pl__run_threads_end(const pl__run_threads *t);
 

@@ -86,7 +86,7 @@ static int online_cpus(void) {
  * first such mark on: shorter runs pay a clock read per kernel and nothing else. */
 enum { CHECK_EVERY_NS = 4 * 1000 * 1000 };
 #define STARVED_FROM 0.33          /* share of wall time spent waiting for a core */
-#define SINGLE_FOR_NS ((int64_t)1000 * 1000 * 1000)
+#define SINGLE_FOR_NS ((int64_t)250 * 1000 * 1000)
 
 /* Until when runs use one thread (CLOCK_MONOTONIC ns): then a team run tries again. */
 static _Atomic int64_t single_until_ns;
