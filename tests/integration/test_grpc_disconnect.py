@@ -8,7 +8,6 @@ The model is the while loop of test_rest_disconnect, counting to its input,
 so its run time is set by the request and is measured first on this machine."""
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,9 +19,9 @@ import grpc
 
 import tfs
 from resthttp import call
+from test_grpc_lifecycle import count_request
 from test_rest_disconnect import MONITORING, counter_model
-from tensorflow.core.framework import types_pb2
-from tensorflow_serving.apis import get_model_status_pb2, predict_pb2
+from tensorflow_serving.apis import get_model_status_pb2
 
 # A client in a process of its own, killed while its call runs: its
 # connection is closed by the kernel, with no RST_STREAM before.
@@ -35,14 +34,6 @@ fut = stub.Predict.future(r, timeout=600)
 print("sent", flush=True)
 fut.result()
 """
-
-
-def count_request(limit):
-    r = predict_pb2.PredictRequest()
-    r.model_spec.name = "count"
-    r.inputs["limit"].dtype = types_pb2.DT_INT32
-    r.inputs["limit"].int_val.append(limit)
-    return r
 
 
 class Disconnect(unittest.TestCase):
@@ -58,8 +49,7 @@ class Disconnect(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        cls.server.stop_and_check(cls.tmp)
 
     def predict(self, limit, timeout=120):
         t = time.monotonic()
