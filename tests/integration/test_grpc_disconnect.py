@@ -7,7 +7,6 @@ gets DEADLINE_EXCEEDED, recorded as such.
 The model is the while loop of test_rest_disconnect, counting to its input,
 so its run time is set by the request and is measured first on this machine."""
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -18,9 +17,8 @@ import unittest
 import grpc
 
 import tfs
-from resthttp import call
 from test_grpc_lifecycle import count_request
-from test_rest_disconnect import MONITORING, counter_model
+from test_rest_disconnect import MONITORING, counter_model, request_count
 from tensorflow_serving.apis import get_model_status_pb2
 
 # A client in a process of its own, killed while its call runs: its
@@ -57,10 +55,7 @@ class Disconnect(unittest.TestCase):
         return resp.outputs["loop/Exit_0"].int_val[0], time.monotonic() - t
 
     def count_calls(self, status):
-        page = call(self.server.rest_port, "GET", "/monitoring/prometheus/metrics")[2].decode()
-        m = re.search(r'^:tensorflow:serving:request_count\{model_name="count",status="%s"\} (\d+)$' % status,
-                      page, re.M)
-        return int(m.group(1)) if m else 0
+        return request_count(self.server.rest_port, status)
 
     def limit_for(self, seconds):
         """A loop length that runs about `seconds` here, measured on a run of at least 0.3 s."""

@@ -40,6 +40,13 @@ def count_body(limit):
     return json.dumps({"inputs": {"limit": limit}})
 
 
+def request_count(port, status):
+    """The count model's request_count with `status`, as the Prometheus page on `port` says."""
+    page = call(port, "GET", "/monitoring/prometheus/metrics")[2].decode()
+    m = re.search(r'^:tensorflow:serving:request_count\{model_name="count",status="%s"\} (\d+)$' % status, page, re.M)
+    return int(m.group(1)) if m else 0
+
+
 class Disconnect(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -63,10 +70,7 @@ class Disconnect(unittest.TestCase):
         return r, time.monotonic() - t
 
     def count_calls(self, status):
-        page = call(self.port, "GET", "/monitoring/prometheus/metrics")[2].decode()
-        m = re.search(r'^:tensorflow:serving:request_count\{model_name="count",status="%s"\} (\d+)$' % status,
-                      page, re.M)
-        return int(m.group(1)) if m else 0
+        return request_count(self.port, status)
 
     def limit_for(self, seconds):
         """A loop length that runs about `seconds` here, measured on a run of at least 0.3 s."""
