@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "common/image_scale.h"
 #include "probe/fma.h"
 #include "runtime/model.h"
 #include "tensor/npy.h"
@@ -49,31 +50,20 @@ static int cmp_double(const void *a, const void *b) {
 
 /* The picture (HWC, BGR, 0..255) scaled to size x size and prepared as the model expects. */
 static pl_tensor *model_input(const pl_tensor *img, const bench_case *c) {
-    int64_t dims[4] = {1, c->size, c->size, 3};
-    pl_tensor *t;
-    pl_status st = pl_tensor_alloc(PL_DT_FLOAT, 4, dims, &t);
+    pl_tensor *scaled, *t;
+    pl_status st = pl_bench_image_scaled(img, c->size, c->size, &scaled);
     if (st) die(st);
-    const float *s = img->data;
-    float *d = t->data;
-    int64_t sh = img->dims[0], sw = img->dims[1], n = c->size;
+    int64_t dims[4] = {1, c->size, c->size, 3};
+    if ((st = pl_tensor_alloc(PL_DT_FLOAT, 4, dims, &t))) die(st);
     static const double mean[3] = {104.0, 117.0, 123.0};
-    for (int64_t y = 0; y < n; y++) {
-        double fy = ((double)y + 0.5) * (double)sh / (double)n - 0.5;
-        int64_t y0 = fy < 0 ? 0 : (int64_t)fy, y1 = y0 + 1 < sh ? y0 + 1 : sh - 1;
-        double wy = fy < 0 ? 0 : fy - (double)y0;
-        for (int64_t x = 0; x < n; x++) {
-            double fx = ((double)x + 0.5) * (double)sw / (double)n - 0.5;
-            int64_t x0 = fx < 0 ? 0 : (int64_t)fx, x1 = x0 + 1 < sw ? x0 + 1 : sw - 1;
-            double wx = fx < 0 ? 0 : fx - (double)x0;
-            for (int k = 0; k < 3; k++) {
-                int ch = c->bgr_mean ? k : 2 - k;
-                double a = s[(y0 * sw + x0) * 3 + ch], b = s[(y0 * sw + x1) * 3 + ch];
-                double e = s[(y1 * sw + x0) * 3 + ch], f = s[(y1 * sw + x1) * 3 + ch];
-                double v = (a * (1 - wx) + b * wx) * (1 - wy) + (e * (1 - wx) + f * wx) * wy;
-                d[(y * n + x) * 3 + k] = (float)(c->bgr_mean ? v - mean[k] : v / 127.5 - 1.0);
-            }
+    const float *s = scaled->data;
+    float *d = t->data;
+    for (int64_t i = 0; i < scaled->count / 3; i++)
+        for (int k = 0; k < 3; k++) {
+            double v = s[i * 3 + (c->bgr_mean ? k : 2 - k)];
+            d[i * 3 + k] = (float)(c->bgr_mean ? v - mean[k] : v / 127.5 - 1.0);
         }
-    }
+    pl_tensor_unref(scaled);
     return t;
 }
 
